@@ -1,0 +1,63 @@
+import { X509Certificate } from 'node:crypto';
+
+/**
+ * How an appliance's certificate is checked:
+ * - system: against the system CAs (default);
+ * - ca: against one CA certificate given as PEM;
+ * - fingerprint: only the certificate whose SHA-256 fingerprint is pinned is accepted (self-signed appliances);
+ * - insecure: any certificate (explicit, warned opt-in).
+ */
+export type TlsMode = 'system' | 'ca' | 'fingerprint' | 'insecure';
+
+export interface TlsSettings {
+  mode: TlsMode;
+  ca?: string;
+  /** SHA-256 fingerprint, hex with or without colons. */
+  fingerprint?: string;
+}
+
+/** Config-node fields; `auto` picks the mode from whichever value is set (for flows configured by environment). */
+export interface TlsFields {
+  tlsMode?: string;
+  tlsCa?: string;
+  tlsFingerprint?: string;
+  tlsInsecure?: string | boolean;
+}
+
+export function normaliseFingerprint(text: string): string {
+  return text.replace(/^sha256\s*(fingerprint)?\s*[=:]?/i, '').replace(/[\s:]/g, '').toLowerCase();
+}
+
+function isTrue(value: string | boolean | undefined): boolean {
+  return value === true || (typeof value === 'string' && /^(true|1|yes|on)$/i.test(value.trim()));
+}
+
+/** Turns config-node fields into TlsSettings, throwing a message a person understands when they do not fit. */
+export function resolveTlsSettings(fields: TlsFields): TlsSettings {
+  const ca = fields.tlsCa?.trim() || undefined;
+  const fingerprint = fields.tlsFingerprint?.trim() ? normaliseFingerprint(fields.tlsFingerprint) : undefined;
+  let mode = (fields.tlsMode?.trim() || 'auto') as TlsMode | 'auto';
+  if (mode === 'auto') {
+    mode = fingerprint ? 'fingerprint' : ca ? 'ca' : isTrue(fields.tlsInsecure) ? 'insecure' : 'system';
+  }
+  switch (mode) {
+    case 'system':
+    case 'insecure':
+      return { mode };
+    case 'ca':
+      if (!ca) throw new Error('TLS mode "CA certificate" needs the CA certificate (PEM)');
+      try {
+        new X509Certificate(ca);
+      } catch {
+        throw new Error('the CA certificate is not valid PEM');
+      }
+      return { mode, ca };
+    case 'fingerprint':
+      if (!fingerprint || !/^[0-9a-f]{64}$/.test(fingerprint)) {
+        throw new Error('the pinned certificate fingerprint must be a SHA-256 fingerprint (64 hex digits)');
+      }
+      return { mode, fingerprint };
+    default:
+      throw new Error(`unknown TLS mode "${String(mode)}"`);
+  }
+}
