@@ -1,0 +1,162 @@
+// Wall-clock times of ADS output carry no zone: they are read in a configured IANA zone, converted with Intl offsets.
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+const offsetCache = new Map<string, number>();
+const OFFSET_CACHE_LIMIT = 10_000;
+
+export function hostTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+}
+
+export function isValidTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function formatterFor(zone: string): Intl.DateTimeFormat {
+  let formatter = formatters.get(zone);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    formatters.set(zone, formatter);
+  }
+  return formatter;
+}
+
+/** Offset of `zone` from UTC at the instant `epochMs`, in milliseconds (east positive). */
+export function zoneOffsetMs(epochMs: number, zone: string): number {
+  const parts: Record<string, number> = {};
+  for (const part of formatterFor(zone).formatToParts(new Date(epochMs))) {
+    if (part.type !== 'literal') parts[part.type] = Number(part.value);
+  }
+  const asUtc = Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute, parts.second);
+  return asUtc - Math.floor(epochMs / 1000) * 1000;
+}
+
+/**
+ * Epoch milliseconds of a wall time in `zone`, or null when the fields are out of range.
+ * In an overlap (clocks set back) the earlier instant wins; in a gap (clocks set forward) the wall time is read
+ * with the offset in force before the change.
+ */
+export function wallTimeToEpoch(
+  year: number,
+  month: number,
+  day: number,
+  hour: number,
+  minute: number,
+  second: number,
+  zone: string,
+): number | null {
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) return null;
+  const asUtc = Date.UTC(year, month - 1, day, hour, minute, Math.min(second, 59));
+  const check = new Date(asUtc);
+  if (check.getUTCDate() !== day || check.getUTCMonth() !== month - 1) return null;
+  const key = `${zone}|${Math.floor(asUtc / 60_000)}`;
+  const cached = offsetCache.get(key);
+  if (cached !== undefined) return asUtc - cached;
+  const offset = resolveOffset(asUtc, zone);
+  if (offsetCache.size >= OFFSET_CACHE_LIMIT) offsetCache.clear();
+  offsetCache.set(key, offset);
+  return asUtc - offset;
+}
+
+/** Offsets in force a day before and a day after; the valid one(s) map back to the same wall time. */
+function resolveOffset(asUtc: number, zone: string): number {
+  const before = zoneOffsetMs(asUtc - 86_400_000, zone);
+  const after = zoneOffsetMs(asUtc + 86_400_000, zone);
+  if (before === after) return before;
+  const validBefore = zoneOffsetMs(asUtc - before, zone) === before;
+  const validAfter = zoneOffsetMs(asUtc - after, zone) === after;
+  if (validBefore && validAfter) return Math.max(before, after);
+  if (validAfter) return after;
+  return before;
+}
+
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})$/;
+const WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})$/i;
+
+/**
+ * ISO-8601 UTC text of an ADS time: `YYYY-MM-DD HH:MM:SS` in `zone`, epoch seconds (10 digits or fewer)
+ * or milliseconds (13 digits), or an ISO time that carries its own offset. Null when empty or unreadable.
+ */
+export function parseAdsTime(text: string, zone: string): string | null {
+  if (text === '') return null;
+  const m = DATE_TIME.exec(text);
+  if (m) {
+    const epoch = wallTimeToEpoch(+m[1], +m[2], +m[3], +m[4], +m[5], +m[6], zone);
+    return epoch === null ? null : new Date(epoch).toISOString();
+  }
+  if (/^\d{1,10}$/.test(text)) return new Date(Number(text) * 1000).toISOString();
+  if (/^\d{13}$/.test(text)) return new Date(Number(text)).toISOString();
+  if (WITH_ZONE.test(text)) {
+    const ms = Date.parse(text);
+    return Number.isNaN(ms) ? null : new Date(ms).toISOString();
+  }
+  return null;
+}
+
+export const MONTHS: Record<string, number> = {
+  jan: 1, feb: 2, mar: 3, apr: 4, may: 5, jun: 6, jul: 7, aug: 8, sep: 9, oct: 10, nov: 11, dec: 12,
+};
+
+const CEF_TIME = /^([A-Za-z]{3}) (\d{1,2}) (\d{4}) (\d{2}):(\d{2}):(\d{2})$/;
+
+/** CEF `start`/`rt`: `Mmm dd yyyy HH:mm:ss` in `zone`, or epoch milliseconds. */
+export function parseCefTime(text: string, zone: string): string | null {
+  const m = CEF_TIME.exec(text);
+  if (m) {
+    const month = MONTHS[m[1].toLowerCase()];
+    if (!month) return null;
+    const epoch = wallTimeToEpoch(+m[3], month, +m[2], +m[4], +m[5], +m[6], zone);
+    return epoch === null ? null : new Date(epoch).toISOString();
+  }
+  if (/^\d{13}$/.test(text)) return new Date(Number(text)).toISOString();
+  return parseAdsTime(text, zone);
+}
+
+/**
+ * RFC 3164 header time (`Mmm dd HH:MM:SS`, no year) in `zone`: the current year in that zone, or the previous
+ * one when that would put the time more than a day in the future (a December message read in January).
+ */
+export function parseYearlessTime(
+  monthName: string,
+  day: number,
+  hour: number,
+  minute: number,
+  second: number,
+  zone: string,
+  now: number,
+): string | null {
+  const month = MONTHS[monthName.toLowerCase()];
+  if (!month) return null;
+  const year = yearIn(zone, now);
+  let epoch = wallTimeToEpoch(year, month, day, hour, minute, second, zone);
+  if (epoch !== null && epoch > now + 86_400_000) epoch = wallTimeToEpoch(year - 1, month, day, hour, minute, second, zone);
+  return epoch === null ? null : new Date(epoch).toISOString();
+}
+
+const yearCache = new Map<string, number>();
+
+/** The calendar year in `zone` at `now`, cached per zone and hour (it is asked once per syslog line). */
+function yearIn(zone: string, now: number): number {
+  const key = `${zone}|${Math.floor(now / 3_600_000)}`;
+  let year = yearCache.get(key);
+  if (year === undefined) {
+    year = new Date(now + zoneOffsetMs(now, zone)).getUTCFullYear();
+    if (yearCache.size > 1000) yearCache.clear();
+    yearCache.set(key, year);
+  }
+  return year;
+}
