@@ -149,9 +149,9 @@ export function parseYearlessTime(
 
 const yearCache = new Map<string, number>();
 
-/** The calendar year in `zone` at `now`, cached per zone and hour (it is asked once per syslog line). */
+/** The calendar year in `zone` at `now`, cached per zone and minute (it is asked once per syslog line). */
 function yearIn(zone: string, now: number): number {
-  const key = `${zone}|${Math.floor(now / 3_600_000)}`;
+  const key = `${zone}|${Math.floor(now / 60_000)}`;
   let year = yearCache.get(key);
   if (year === undefined) {
     year = new Date(now + zoneOffsetMs(now, zone)).getUTCFullYear();

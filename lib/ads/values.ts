@@ -42,12 +42,15 @@ export function requireSource(text: string | null | undefined, where: string): s
   return address;
 }
 
-/** Canonical, de-duplicated targets from a `", "`-separated list (also accepts bare commas). */
+/**
+ * Canonical, de-duplicated targets from a `", "`-separated list (also accepts bare commas). A `...` item (ADS 6.x
+ * marks a cut list with it) is skipped.
+ */
 export function targetList(text: string | null | undefined, where: string, into: string[] = []): string[] {
   if (!text) return into;
   for (const item of text.split(',')) {
     const value = item.trim();
-    if (value === '') continue;
+    if (value === '' || value === '...' || value === '…') continue;
     const address = canonicalAddress(value);
     if (!address) throw new LineError(`target is not an address: ${quote(value)} (${where})`);
     if (!into.includes(address)) into.push(address);
