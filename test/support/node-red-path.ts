@@ -9,21 +9,20 @@
 // installation, so a test that still calls helper.init(require.resolve('node-red')) runs against it too.
 import Module = require('node:module');
 
-const overrides: Record<string, string | undefined> = {
-  'node-red': process.env.NODE_RED_PATH || undefined,
-  'node-red-node-test-helper': process.env.NODE_RED_TEST_HELPER_PATH || undefined,
-};
+// A Map, not an object literal: the test helper's `should` adds a `should` getter to Object.prototype.
+const overrides = new Map<string, string>();
+if (process.env.NODE_RED_PATH) overrides.set('node-red', process.env.NODE_RED_PATH);
+if (process.env.NODE_RED_TEST_HELPER_PATH) overrides.set('node-red-node-test-helper', process.env.NODE_RED_TEST_HELPER_PATH);
 
-export const nodeRedPath: string = overrides['node-red'] ?? require.resolve('node-red');
+export const nodeRedPath: string = overrides.get('node-red') ?? require.resolve('node-red');
 
 type Resolver = (request: string, ...rest: unknown[]) => string;
 const moduleInternals = Module as unknown as { _resolveFilename: Resolver; __nodeRedRedirect?: true };
 
-if ((overrides['node-red'] || overrides['node-red-node-test-helper']) && !moduleInternals.__nodeRedRedirect) {
+if (overrides.size > 0 && !moduleInternals.__nodeRedRedirect) {
   const original = moduleInternals._resolveFilename;
   moduleInternals._resolveFilename = function (request: string, ...rest: unknown[]): string {
-    const target = overrides[request];
-    return original.call(this, target ?? request, ...rest);
+    return original.call(this, overrides.get(request) ?? request, ...rest);
   };
   moduleInternals.__nodeRedRedirect = true;
 }
