@@ -1,17 +1,117 @@
-// Placeholder until the durable registry lands: the exported names below are the contract the appliance nodes use.
-import type { MitigationKey } from '../mitigation/types';
+/**
+ * One registry of active mitigations per Node-RED runtime (per user directory), created lazily by `getRegistry(RED)`
+ * and shared by the TTL nodes, the appliance nodes and the sidebar. It owns a release scheduler that runs at runtime
+ * level, so blocks are released on time even when the TTL node that armed them was deleted.
+ */
+import * as path from 'node:path';
+import { isMitigationAppliance, MitigationAppliance } from '../mitigation/types';
+import { ReleaseScheduler, ReleaseResult } from '../lifecycle/scheduler';
+import { MitigationRegistry } from './registry';
 
+export const REGISTRY_FILE = 'flowmon-response-registry.jsonl';
+
+/** The parts of Node-RED's RED object the registry uses (kept structural so library code never imports node-red). */
 export interface RuntimeLike {
   settings: { userDir?: string };
+  log?: { warn(msg: unknown): void; info?(msg: unknown): void };
+  nodes?: { getNode(id: string): unknown };
+  events?: {
+    on(event: string, fn: (...args: unknown[]) => void): unknown;
+    removeListener(event: string, fn: (...args: unknown[]) => void): unknown;
+  };
 }
 
-export interface MitigationRegistry {
-  /** True while a block for this (config, scope, target) is active, so the appliance need not be called again. */
-  isActive(key: MitigationKey): boolean;
+export class RuntimeRegistry extends MitigationRegistry {
+  readonly scheduler: ReleaseScheduler;
+  private red: RuntimeLike;
+  private flowState: boolean | undefined;
+  private events: RuntimeLike['events'];
+  private readonly onStarted = () => {
+    this.flowState = true;
+    this.scheduler.adoptOrphans();
+    this.scheduler.sweep();
+  };
+  private readonly onStopping = () => {
+    this.flowState = false;
+  };
+
+  constructor(red: RuntimeLike, file: string | undefined) {
+    const log = { warn: (m: string) => red.log?.warn(`[flowmon-response] ${m}`) };
+    super({ file, log });
+    this.red = red;
+    this.scheduler = new ReleaseScheduler(
+      this,
+      { resolve: (id) => this.resolveAppliance(id), flowsRunning: () => this.flowState },
+      { log },
+    );
+    this.bind(red);
+    this.scheduler.start();
+  }
+
+  /** Keeps the newest RED object (tests create one per load) and follows its flow start/stop events. */
+  bind(red: RuntimeLike): void {
+    this.red = red;
+    if (red.events && red.events !== this.events) {
+      this.unbindEvents();
+      this.events = red.events;
+      red.events.on('flows:started', this.onStarted);
+      red.events.on('flows:starting', this.onStopping);
+      red.events.on('flows:stopping', this.onStopping);
+    }
+  }
+
+  releaseNow(id: string): Promise<ReleaseResult> {
+    return this.scheduler.releaseNow(id, 'manual');
+  }
+
+  resolveAppliance(configId: string): MitigationAppliance | null {
+    const node = this.red.nodes?.getNode(configId);
+    return isMitigationAppliance(node) ? node : null;
+  }
+
+  async shutdown(): Promise<void> {
+    this.scheduler.stop();
+    this.unbindEvents();
+    await this.close();
+  }
+
+  private unbindEvents(): void {
+    if (!this.events) return;
+    this.events.removeListener('flows:started', this.onStarted);
+    this.events.removeListener('flows:starting', this.onStopping);
+    this.events.removeListener('flows:stopping', this.onStopping);
+    this.events = undefined;
+  }
 }
 
-const active = new Set<string>();
+const registries = new Map<string, RuntimeRegistry>();
+let warnedMemoryOnly = false;
 
-export function getRegistry(_red: RuntimeLike): MitigationRegistry {
-  return { isActive: (key) => active.has(`${key.configId}|${key.scope}|${key.target}`) };
+export function getRegistry(red: RuntimeLike): RuntimeRegistry {
+  const dir = red.settings?.userDir;
+  const id = dir ? path.resolve(dir) : '';
+  let reg = registries.get(id);
+  if (reg) {
+    reg.bind(red);
+    return reg;
+  }
+  if (!dir && !warnedMemoryOnly) {
+    warnedMemoryOnly = true;
+    red.log?.warn('[flowmon-response] no user directory: active blocks are kept in memory only and lost on restart');
+  }
+  reg = new RuntimeRegistry(red, dir ? path.join(id, REGISTRY_FILE) : undefined);
+  registries.set(id, reg);
+  return reg;
 }
+
+/** Stops and closes every registry (a process restart, as far as the registry can tell). */
+export async function closeRegistries(): Promise<void> {
+  const all = [...registries.values()];
+  registries.clear();
+  await Promise.all(all.map((r) => r.shutdown()));
+}
+
+export { MitigationRegistry } from './registry';
+export type { ArmRequest, ArmResult, RegistryChange, ChangeType, RegistrySummary } from './registry';
+export type { RegistryEntry, EntryState, ReleasedBy } from './entry';
+export { entryId, entryKey } from './entry';

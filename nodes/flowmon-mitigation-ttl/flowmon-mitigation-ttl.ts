@@ -1,0 +1,162 @@
+import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
+import { Mitigation, mitigationKey } from '../../lib/mitigation/types';
+import { getRegistry, RegistryChange, RuntimeRegistry } from '../../lib/registry';
+import { reconcile } from '../../lib/lifecycle/reconcile';
+import { EscalationPolicy, escalate, formatDuration, parseTtl, toSeconds, TtlUnit } from '../../lib/lifecycle/ttl';
+
+interface TtlNodeDef extends NodeDef {
+  ttl: number | string;
+  ttlUnit: TtlUnit;
+  escalate: boolean;
+  factor: number | string;
+  lookback: number | string;
+  lookbackUnit: TtlUnit;
+  maxTtl: number | string;
+  maxTtlUnit: TtlUnit;
+  /** Minutes between reconciles; 0 disables. */
+  reconcile: number | string;
+}
+
+type Send = (msg: NodeMessage | Array<NodeMessage | null>) => void;
+
+const ARMING = new Set(['added', 'already-present', 'blocked', 'already-blocked']);
+const RELEASED = new Set(['removed', 'already-absent', 'unblocked']);
+const NOTIFIED = new Set(['released', 'release-failed', 'orphaned']);
+
+/** Ids of TTL nodes currently deployed: lifecycle messages of entries whose owner is gone go to the first of them. */
+const liveNodes = new Set<string>();
+
+export = function (RED: NodeAPI) {
+  function FlowmonMitigationTtl(this: Node, def: TtlNodeDef) {
+    RED.nodes.createNode(this, def);
+    const node = this;
+    const registry: RuntimeRegistry = getRegistry(RED);
+    let baseTtl = 0;
+    let configError: Error | undefined;
+    try {
+      baseTtl = parseTtl(toSeconds(Number(def.ttl ?? 24), def.ttlUnit ?? 'h'));
+    } catch (err) {
+      configError = new Error(`invalid TTL in the node settings: ${(err as Error).message}`);
+    }
+    const policy: EscalationPolicy | undefined = def.escalate
+      ? {
+          factor: Number(def.factor ?? 2),
+          lookbackSeconds: toSeconds(Number(def.lookback ?? 7), def.lookbackUnit ?? 'd'),
+          maxSeconds: toSeconds(Number(def.maxTtl ?? 30), def.maxTtlUnit ?? 'd'),
+        }
+      : undefined;
+    if (policy) registry.ensureRetention(2 * policy.lookbackSeconds * 1000);
+    const reconcileMs = Math.max(0, Number(def.reconcile ?? 15)) * 60_000;
+    let statusTimer: NodeJS.Timeout | undefined;
+    let reconcileTimer: NodeJS.Timeout | undefined;
+    liveNodes.add(node.id);
+
+    const responsible = (owner: string | undefined): boolean =>
+      owner === node.id || ((!owner || !liveNodes.has(owner)) && [...liveNodes].sort()[0] === node.id);
+
+    const onChange = (c: RegistryChange) => {
+      scheduleStatus();
+      if (NOTIFIED.has(c.type) && responsible(c.entry.owner)) {
+        node.send({ topic: c.type, payload: { event: c.type, entry: c.entry } });
+      }
+    };
+    registry.on('change', onChange);
+
+    function scheduleStatus(): void {
+      if (statusTimer) return;
+      statusTimer = setTimeout(() => {
+        statusTimer = undefined;
+        showStatus();
+      }, 500);
+    }
+
+    function showStatus(): void {
+      const s = registry.summary();
+      const next = s.nextExpiry === undefined ? '' : `, next in ${formatDuration(s.nextExpiry - Date.now())}`;
+      const extra = [s.pending ? `${s.pending} releasing` : '', s.orphaned ? `${s.orphaned} orphaned` : '']
+        .filter(Boolean)
+        .join(', ');
+      node.status({
+        fill: s.pending || s.orphaned ? 'yellow' : s.active ? 'green' : 'grey',
+        shape: 'dot',
+        text: `${s.active} active${next}${extra ? ` (${extra})` : ''}`,
+      });
+    }
+
+    function scheduleReconcile(): void {
+      if (reconcileMs === 0) return;
+      reconcileTimer = setTimeout(() => {
+        reconcile(registry.values(), (id) => registry.resolveAppliance(id), (e) => responsible(e.owner))
+          .then((reports) => {
+            for (const r of reports) node.send({ topic: 'reconciled', payload: { event: 'reconciled', ...r } });
+          })
+          .catch((err: unknown) => node.warn(`reconcile failed: ${err instanceof Error ? err.message : err}`))
+          .finally(scheduleReconcile);
+      }, reconcileMs);
+    }
+
+    async function handle(msg: NodeMessageInFlow, send: Send): Promise<void> {
+      const payload = msg.payload as { mitigation?: Mitigation; event?: { id?: unknown } } | undefined;
+      const m = payload?.mitigation;
+      if (!m || typeof m !== 'object' || (m.appliance !== 'loadmaster' && m.appliance !== 'cryptospike')) {
+        throw new Error('msg.payload.mitigation is missing: wire this node to a LoadMaster or CryptoSpike node');
+      }
+      const arming =
+        ARMING.has(m.result) || (m.result === 'simulated' && (m.action === 'add' || m.action === 'block'));
+      if (!arming && !RELEASED.has(m.result)) return; // refused, failed, … : nothing was applied
+      const key = mitigationKey(m);
+      if (!key) throw new Error(`the ${m.appliance} mitigation names no target, so no TTL can be kept for it`);
+      if (!arming) {
+        const entry = registry.getByKey(key);
+        if (entry && entry.state !== 'released') await registry.markReleased(entry.id, 'flow');
+        return;
+      }
+      const ttlIn = (msg as { ttl?: unknown }).ttl;
+      if (ttlIn === undefined && configError) throw configError;
+      const base = ttlIn === undefined ? baseTtl : parseTtl(ttlIn);
+      const earlier = policy ? registry.earlierBlocks(key, policy.lookbackSeconds * 1000) : 0;
+      const ttlSeconds = escalate(base, earlier, policy);
+      const eventId = payload?.event?.id ?? (msg as { event?: { id?: unknown } }).event?.id;
+      const result = await registry.arm({
+        key,
+        kind: m.appliance,
+        ttlSeconds,
+        simulated: m.result === 'simulated',
+        eventId: typeof eventId === 'string' || typeof eventId === 'number' ? String(eventId) : undefined,
+        owner: node.id,
+      });
+      const out = RED.util.cloneMessage(msg) as NodeMessage & { ttl?: number };
+      out.topic = result.type;
+      out.ttl = ttlSeconds;
+      out.payload = {
+        event: result.type,
+        entry: result.entry,
+        mitigation: m,
+        ...(result.previousExpiresAt !== undefined ? { previousExpiresAt: result.previousExpiresAt } : {}),
+        ...(earlier > 0 ? { escalation: { earlierBlocks: earlier, baseTtl: base } } : {}),
+      };
+      send(out);
+    }
+
+    node.on('input', (msg, send, done) => {
+      handle(msg, send).then(
+        () => done(),
+        (err: unknown) => done(err instanceof Error ? err : new Error(String(err))),
+      );
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      // Entries are never flushed or forgotten here: the runtime-level scheduler keeps releasing them.
+      registry.off('change', onChange);
+      liveNodes.delete(node.id);
+      if (statusTimer) clearTimeout(statusTimer);
+      if (reconcileTimer) clearTimeout(reconcileTimer);
+      done();
+    });
+
+    showStatus();
+    scheduleReconcile();
+  }
+
+  RED.nodes.registerType('flowmon-mitigation-ttl', FlowmonMitigationTtl);
+};
