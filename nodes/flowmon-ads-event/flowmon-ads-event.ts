@@ -1,0 +1,135 @@
+// flowmon-ads-event: ADS/IDS lines in, one message per event (1), rejects (2) and one receipt per input (3).
+import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
+import { AdsEvent } from '../../lib/ads/event';
+import { EventFilter, filterReason, makeFilter } from '../../lib/ads/filters';
+import {
+  DEFAULT_MAX_EVENTS,
+  DEFAULT_MAX_LINE_LENGTH,
+  FormatOption,
+  ParseOptions,
+  parseInput,
+} from '../../lib/ads/parse-lines';
+import { secretMatches } from '../../lib/ads/secret';
+import { hostTimeZone, isValidTimeZone } from '../../lib/ads/time';
+
+interface AdsEventDef extends NodeDef {
+  format?: string;
+  minPriority?: string;
+  includeMethods?: string;
+  excludeMethods?: string;
+  perspectives?: string;
+  timeZone?: string;
+  maxLineLength?: number | string;
+  maxEvents?: number | string;
+}
+
+interface AdsEventCredentials {
+  secret?: string;
+}
+
+interface Receipt {
+  accepted: number;
+  rejected: number;
+  filtered: number;
+  /** Only on 401 and 413. */
+  error?: string;
+}
+
+const FORMATS: readonly FormatOption[] = ['auto', 'tsv-standard', 'tsv-extended', 'tsv-ids', 'json-ads', 'json-ids', 'cef'];
+const SECRET_HEADER = 'x-ads-secret';
+
+export = function (RED: NodeAPI): void {
+  function FlowmonAdsEventNode(this: Node<AdsEventCredentials>, config: AdsEventDef): void {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const totals = { accepted: 0, rejected: 0, filtered: 0 };
+
+    const format = (FORMATS as readonly string[]).includes(config.format ?? '') ? (config.format as FormatOption) : 'auto';
+    let timeZone = (config.timeZone ?? '').trim() || hostTimeZone();
+    if (!isValidTimeZone(timeZone)) {
+      node.warn(`unknown time zone "${timeZone}"; reading ADS times in the host's zone ${hostTimeZone()}`);
+      timeZone = hostTimeZone();
+    }
+    const options: ParseOptions = {
+      format,
+      timeZone,
+      maxLineLength: positiveInteger(config.maxLineLength, DEFAULT_MAX_LINE_LENGTH),
+      maxEvents: positiveInteger(config.maxEvents, DEFAULT_MAX_EVENTS),
+    };
+    let filter: EventFilter;
+    try {
+      filter = makeFilter(config);
+    } catch (err) {
+      node.warn(`${(err as Error).message}; no minimum priority applied`);
+      filter = makeFilter({ ...config, minPriority: '' });
+    }
+
+    const showTotals = (fill: 'green' | 'yellow' | 'red', note = '') => {
+      const text = `${totals.accepted} accepted / ${totals.rejected} rejected / ${totals.filtered} filtered`;
+      node.status({ fill, shape: fill === 'green' ? 'dot' : 'ring', text: note ? `${note} · ${text}` : text });
+    };
+    showTotals('green');
+
+    node.on('input', (msg: NodeMessageInFlow, send, done) => {
+      try {
+        const secret = node.credentials?.secret;
+        if (secret && !secretMatches(secret, requestHeader(msg, SECRET_HEADER))) {
+          showTotals('red', '401 wrong or missing secret');
+          send([null, null, receipt(msg, 401, { accepted: 0, rejected: 0, filtered: 0, error: 'wrong or missing shared secret' })]);
+          done();
+          return;
+        }
+        const outcome = parseInput(msg.payload, options);
+        if (outcome.tooLarge) {
+          showTotals('red', '413 over the limits');
+          send([null, null, receipt(msg, 413, { accepted: 0, rejected: 0, filtered: 0, error: outcome.tooLarge })]);
+          done();
+          return;
+        }
+        const events: NodeMessage[] = [];
+        let filtered = 0;
+        for (const event of outcome.events) {
+          if (filterReason(event, filter) === null) events.push(eventMessage(event));
+          else filtered++;
+        }
+        const rejects: NodeMessage[] = outcome.rejects.map((reject) => ({ payload: reject }));
+        const counts = { accepted: events.length, rejected: rejects.length, filtered };
+        totals.accepted += counts.accepted;
+        totals.rejected += counts.rejected;
+        totals.filtered += counts.filtered;
+        const usable = counts.accepted + counts.filtered > 0;
+        showTotals(counts.rejected > 0 ? (usable ? 'yellow' : 'red') : 'green');
+        send([events, rejects, receipt(msg, usable ? 202 : 400, counts)]);
+        done();
+      } catch (err) {
+        done(err as Error);
+      }
+    });
+  }
+
+  RED.nodes.registerType<Node<AdsEventCredentials>, AdsEventDef, unknown, AdsEventCredentials>('flowmon-ads-event', FlowmonAdsEventNode, {
+    credentials: { secret: { type: 'password' } },
+  });
+};
+
+function eventMessage(event: AdsEvent): NodeMessage {
+  return { topic: event.source, payload: event };
+}
+
+/** The input message itself (keeping msg.req/msg.res for an HTTP response node) with the counts. */
+function receipt(msg: NodeMessageInFlow, statusCode: number, payload: Receipt): NodeMessage {
+  const out = msg as NodeMessage & { statusCode?: number };
+  out.payload = payload;
+  out.statusCode = statusCode;
+  return out;
+}
+
+function requestHeader(msg: NodeMessageInFlow, name: string): unknown {
+  const req = (msg as { req?: { headers?: Record<string, unknown> } }).req;
+  return req?.headers?.[name];
+}
+
+function positiveInteger(value: number | string | undefined, fallback: number): number {
+  const n = Number(value);
+  return Number.isInteger(n) && n > 0 ? n : fallback;
+}
