@@ -41,13 +41,12 @@ const SECRET_HEADER = 'x-ads-secret';
 export = function (RED: NodeAPI): void {
   function FlowmonAdsEventNode(this: Node<AdsEventCredentials>, config: AdsEventDef): void {
     RED.nodes.createNode(this, config);
-    const node = this;
     const totals = { accepted: 0, rejected: 0, filtered: 0 };
 
     const format = (FORMATS as readonly string[]).includes(config.format ?? '') ? (config.format as FormatOption) : 'auto';
     let timeZone = (config.timeZone ?? '').trim() || hostTimeZone();
     if (!isValidTimeZone(timeZone)) {
-      node.warn(`unknown time zone "${timeZone}"; reading ADS times in the host's zone ${hostTimeZone()}`);
+      this.warn(`unknown time zone "${timeZone}"; reading ADS times in the host's zone ${hostTimeZone()}`);
       timeZone = hostTimeZone();
     }
     const options: ParseOptions = {
@@ -60,19 +59,19 @@ export = function (RED: NodeAPI): void {
     try {
       filter = makeFilter(config);
     } catch (err) {
-      node.warn(`${(err as Error).message}; no minimum priority applied`);
+      this.warn(`${(err as Error).message}; no minimum priority applied`);
       filter = makeFilter({ ...config, minPriority: '' });
     }
 
     const showTotals = (fill: 'green' | 'yellow' | 'red', note = '') => {
       const text = `${totals.accepted} accepted / ${totals.rejected} rejected / ${totals.filtered} filtered`;
-      node.status({ fill, shape: fill === 'green' ? 'dot' : 'ring', text: note ? `${note} · ${text}` : text });
+      this.status({ fill, shape: fill === 'green' ? 'dot' : 'ring', text: note ? `${note} · ${text}` : text });
     };
     showTotals('green');
 
-    node.on('input', (msg: NodeMessageInFlow, send, done) => {
+    this.on('input', (msg: NodeMessageInFlow, send, done) => {
       try {
-        const secret = node.credentials?.secret;
+        const secret = this.credentials?.secret;
         if (secret && !secretMatches(secret, requestHeader(msg, SECRET_HEADER))) {
           showTotals('red', '401 wrong or missing secret');
           send([null, null, receipt(msg, 401, { accepted: 0, rejected: 0, filtered: 0, error: 'wrong or missing shared secret' })]);

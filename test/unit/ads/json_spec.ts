@@ -5,7 +5,7 @@ describe('ADS and IDS JSON', () => {
   it('reads JSON lines: targets as a string or an array, numeric id, unknown keys ignored', () => {
     const { events, rejects } = parse(fixture('ads.jsonl'));
     assert.deepEqual(rejects, []);
-    const [a, b, ids] = events;
+    const [a, b] = events;
     assert.equal(a.format, 'json-ads');
     assert.equal(a.id, '532028');
     assert.equal(a.detectedAt, '2025-03-10T11:00:00.000Z');

@@ -1,0 +1,185 @@
+import assert from 'node:assert/strict';
+import helper = require('node-red-node-test-helper');
+import adsEventNode = require('../../../nodes/flowmon-ads-event/flowmon-ads-event');
+import { fixture } from './fixture';
+
+helper.init(require.resolve('node-red'));
+
+interface Captured {
+  events: any[];
+  rejects: any[];
+  receipts: any[];
+}
+
+const CEF = 'CEF:0|Flowmon Networks|Flowmon ADS|13.00.00|SSHDICT|SSH attack|8|src=10.0.0.1 dst=10.0.0.2';
+
+function flow(config: Record<string, unknown> = {}) {
+  return [
+    { id: 'f1', type: 'tab' },
+    {
+      id: 'n1',
+      z: 'f1',
+      type: 'flowmon-ads-event',
+      name: 'ads',
+      timeZone: 'Europe/Prague',
+      maxLineLength: 65536,
+      maxEvents: 10000,
+      wires: [['events'], ['rejects'], ['receipts']],
+      ...config,
+    },
+    { id: 'events', z: 'f1', type: 'helper' },
+    { id: 'rejects', z: 'f1', type: 'helper' },
+    { id: 'receipts', z: 'f1', type: 'helper' },
+  ];
+}
+
+async function load(config: Record<string, unknown> = {}, secret?: string): Promise<Captured> {
+  await helper.load(adsEventNode, flow(config), secret === undefined ? {} : { n1: { secret } });
+  const captured: Captured = { events: [], rejects: [], receipts: [] };
+  helper.getNode('events').on('input', (msg: any) => captured.events.push(msg));
+  helper.getNode('rejects').on('input', (msg: any) => captured.rejects.push(msg));
+  helper.getNode('receipts').on('input', (msg: any) => captured.receipts.push(msg));
+  return captured;
+}
+
+/** Sends one message and resolves when its receipt (always the last message) has arrived. */
+async function send(captured: Captured, msg: Record<string, unknown>): Promise<any> {
+  const count = captured.receipts.length;
+  helper.getNode('n1').receive(msg);
+  for (let i = 0; i < 200 && captured.receipts.length === count; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(captured.receipts.length, count + 1, 'one receipt per input message');
+  await new Promise((r) => setImmediate(r));
+  return captured.receipts[count];
+}
+
+function lastStatus(): { fill: string; shape: string; text: string } {
+  const status = helper.getNode('n1').status as unknown as { lastCall: { args: [any] } };
+  return status.lastCall.args[0];
+}
+
+describe('flowmon-ads-event node', () => {
+  beforeEach((done) => {
+    helper.startServer(done);
+  });
+  afterEach(async () => {
+    await helper.unload();
+    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+  });
+
+  it('sends one message per event, one per rejected line and a 202 receipt that keeps req/res', async () => {
+    const captured = await load();
+    const req = { headers: { 'content-type': 'text/plain' } };
+    const res = { marker: 'res' };
+    const body = `${fixture('tsv-standard.tsv').toString()}junk line\n`;
+    const receipt = await send(captured, { payload: body, req, res, _flowmonTrace: 'kept' });
+    assert.equal(captured.events.length, 4);
+    const [first] = captured.events;
+    assert.equal(first.topic, '192.0.2.10');
+    assert.equal(first.payload.method, 'SSHDICT');
+    assert.equal(first.payload.userIdentity, 'CORP\\jdoe');
+    assert.ok(captured.events.every((m) => m.req === undefined && m.res === undefined));
+    assert.deepEqual(
+      captured.rejects.map((m) => m.payload),
+      [{ line: 'junk line', lineNumber: 5, reason: 'unknown format: neither tab-separated, JSON nor CEF' }],
+    );
+    assert.equal(receipt.statusCode, 202);
+    assert.deepEqual(receipt.payload, { accepted: 4, rejected: 1, filtered: 0 });
+    assert.equal(receipt.req, req);
+    assert.equal(receipt.res, res);
+    assert.equal(receipt._flowmonTrace, 'kept');
+    assert.deepEqual(lastStatus(), { fill: 'yellow', shape: 'ring', text: '4 accepted / 1 rejected / 0 filtered' });
+  });
+
+  it('answers 400 when no line is usable, and adds the counts up in the status', async () => {
+    const captured = await load();
+    await send(captured, { payload: CEF });
+    const receipt = await send(captured, { payload: 'nothing here\nnor here' });
+    assert.equal(receipt.statusCode, 400);
+    assert.deepEqual(receipt.payload, { accepted: 0, rejected: 2, filtered: 0 });
+    assert.deepEqual(lastStatus(), { fill: 'red', shape: 'ring', text: '1 accepted / 2 rejected / 0 filtered' });
+    const empty = await send(captured, { payload: '' });
+    assert.equal(empty.statusCode, 400);
+    assert.equal(captured.rejects.at(-1).payload.reason, 'empty body: no event lines');
+  });
+
+  it('answers 202 when every event was filtered, and counts them as filtered', async () => {
+    const captured = await load({ minPriority: 'critical', excludeMethods: 'RDPDICT, sshdict' });
+    const receipt = await send(captured, { payload: fixture('tsv-standard.tsv') });
+    // SCANS (medium) is below critical; SSHDICT and RDPDICT are excluded; the manual DOS has no priority.
+    assert.deepEqual(receipt.payload, { accepted: 1, rejected: 0, filtered: 3 });
+    assert.equal(captured.events[0].payload.method, 'DOS');
+    const onlyFiltered = await send(captured, { payload: fixture('tsv-extended.tsv') });
+    assert.equal(onlyFiltered.statusCode, 202);
+    assert.deepEqual(onlyFiltered.payload, { accepted: 0, rejected: 0, filtered: 2 });
+    assert.deepEqual(lastStatus(), { fill: 'green', shape: 'dot', text: '1 accepted / 0 rejected / 5 filtered' });
+  });
+
+  it('takes a JSON body already parsed by an HTTP in node (object or array)', async () => {
+    const captured = await load();
+    const objects = JSON.parse(fixture('ads-array.json').toString()) as object[];
+    const receipt = await send(captured, { payload: objects, req: { headers: {} } });
+    assert.deepEqual(receipt.payload, { accepted: 2, rejected: 0, filtered: 0 });
+    const single = await send(captured, { payload: objects[0] });
+    assert.equal(single.statusCode, 202);
+    assert.deepEqual(
+      captured.events.map((m) => m.topic),
+      ['10.10.9.31', '10.10.9.32', '10.10.9.31'],
+    );
+  });
+
+  it('applies a forced format to every line', async () => {
+    const captured = await load({ format: 'cef' });
+    const receipt = await send(captured, { payload: `${CEF}\n${fixture('tsv-ids.tsv').toString()}` });
+    assert.deepEqual(receipt.payload, { accepted: 1, rejected: 1, filtered: 0 });
+    assert.equal(captured.rejects[0].payload.reason, 'no "CEF:" found');
+  });
+
+  it('answers 413 over the event limit and sends nothing else', async () => {
+    const captured = await load({ maxEvents: 2 });
+    const receipt = await send(captured, { payload: `${CEF}\n${CEF}\n${CEF}\n`, req: { headers: {} }, res: {} });
+    assert.equal(receipt.statusCode, 413);
+    assert.equal(receipt.payload.accepted, 0);
+    assert.match(receipt.payload.error, /over the limit of 2/);
+    assert.equal(captured.events.length, 0);
+    assert.equal(captured.rejects.length, 0);
+    assert.match(lastStatus().text, /^413 over the limits/);
+  });
+
+  describe('shared secret', () => {
+    it('accepts the right secret', async () => {
+      const captured = await load({}, 's3cret');
+      const receipt = await send(captured, { payload: CEF, req: { headers: { 'x-ads-secret': 's3cret' } }, res: {} });
+      assert.equal(receipt.statusCode, 202);
+      assert.equal(captured.events.length, 1);
+    });
+
+    it('answers only 401 to a wrong secret', async () => {
+      const captured = await load({}, 's3cret');
+      const receipt = await send(captured, { payload: CEF, req: { headers: { 'x-ads-secret': 'guess' } }, res: {} });
+      assert.equal(receipt.statusCode, 401);
+      assert.deepEqual(receipt.payload, { accepted: 0, rejected: 0, filtered: 0, error: 'wrong or missing shared secret' });
+      assert.equal(captured.events.length, 0);
+      assert.equal(captured.rejects.length, 0);
+      assert.deepEqual(lastStatus(), {
+        fill: 'red',
+        shape: 'ring',
+        text: '401 wrong or missing secret · 0 accepted / 0 rejected / 0 filtered',
+      });
+    });
+
+    it('answers only 401 when the header or the request is missing', async () => {
+      const captured = await load({}, 's3cret');
+      const noHeader = await send(captured, { payload: CEF, req: { headers: {} }, res: {} });
+      const noRequest = await send(captured, { payload: CEF });
+      assert.equal(noHeader.statusCode, 401);
+      assert.equal(noRequest.statusCode, 401);
+      assert.equal(captured.events.length, 0);
+    });
+  });
+
+  it('warns about an unknown time zone and reads times in the host zone', async () => {
+    await helper.load(adsEventNode, flow({ timeZone: 'Mars/Olympus' }));
+    const warn = helper.getNode('n1').warn as unknown as { firstCall: { args: [string] } };
+    assert.match(warn.firstCall.args[0], /unknown time zone "Mars\/Olympus"/);
+  });
+});
