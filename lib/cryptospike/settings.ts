@@ -1,0 +1,83 @@
+/** Turns the flowmon-cryptospike-config fields (each may be `${ENV_VAR}`) into client and responder settings. */
+import { readBool, readList, readNumber, readText } from '../config/fields';
+import { resolveTlsSettings } from '../http/tls';
+import type { CryptoSpikeAuth, CryptoSpikeClientOptions } from './client';
+
+export interface CryptoSpikeConfigFields {
+  url?: string;
+  tlsMode?: string;
+  tlsCa?: string;
+  tlsFingerprint?: string;
+  tlsInsecure?: string | boolean;
+  timeout?: string | number;
+  concurrency?: string | number;
+  pageSize?: string | number;
+  unblockValue?: string;
+  userIdType?: string;
+  protectedUsers?: string;
+  stormCap?: string | number;
+  memorySeconds?: string | number;
+  simulate?: string | boolean;
+}
+
+export interface CryptoSpikeCredentials {
+  apiToken?: string;
+  username?: string;
+  password?: string;
+}
+
+export interface CryptoSpikeSettings {
+  client: CryptoSpikeClientOptions;
+  userIdType: string;
+  unblockValue: string;
+  simulate: boolean;
+  protectedUsers: string[];
+  stormCap: number;
+  memoryMs: number;
+}
+
+export const DEFAULTS = {
+  timeoutSeconds: 15,
+  concurrency: 4,
+  pageSize: 500,
+  unblockValue: 'UNBLOCKED',
+  userIdType: 'WINDOWS',
+  stormCap: 20,
+  memorySeconds: 60,
+} as const;
+
+export function authFrom(credentials: CryptoSpikeCredentials): CryptoSpikeAuth {
+  const apiToken = credentials.apiToken?.trim();
+  if (apiToken) return { apiToken };
+  const username = credentials.username?.trim();
+  if (username && credentials.password) return { username, password: credentials.password };
+  throw new Error('CryptoSpike credentials missing: give an API token, or a user name and password');
+}
+
+export function clientOptionsFrom(fields: CryptoSpikeConfigFields, credentials: CryptoSpikeCredentials): CryptoSpikeClientOptions {
+  const url = readText(fields.url);
+  if (!/^https:\/\/[^/\s]+/i.test(url)) throw new Error(`CryptoSpike URL must be https://host[:port], got "${url}"`);
+  return {
+    url,
+    tls: resolveTlsSettings(fields),
+    auth: authFrom(credentials),
+    timeoutMs: readNumber(fields.timeout, DEFAULTS.timeoutSeconds, { name: 'timeout (s)', min: 1, max: 300 }) * 1000,
+    concurrency: readNumber(fields.concurrency, DEFAULTS.concurrency, { name: 'concurrency', min: 1, max: 64 }),
+    pageSize: readNumber(fields.pageSize, DEFAULTS.pageSize, { name: 'page size', min: 10, max: 10_000 }),
+  };
+}
+
+export function readCryptoSpikeSettings(
+  fields: CryptoSpikeConfigFields,
+  credentials: CryptoSpikeCredentials,
+): CryptoSpikeSettings {
+  return {
+    client: clientOptionsFrom(fields, credentials),
+    userIdType: readText(fields.userIdType, DEFAULTS.userIdType),
+    unblockValue: readText(fields.unblockValue, DEFAULTS.unblockValue),
+    simulate: readBool(fields.simulate, false),
+    protectedUsers: readList(fields.protectedUsers),
+    stormCap: readNumber(fields.stormCap, DEFAULTS.stormCap, { name: 'storm cap', min: 1, max: 100_000 }),
+    memoryMs: readNumber(fields.memorySeconds, DEFAULTS.memorySeconds, { name: 'burst memory (s)', min: 0, max: 86_400 }) * 1000,
+  };
+}
