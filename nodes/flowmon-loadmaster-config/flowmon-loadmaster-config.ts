@@ -1,0 +1,82 @@
+import type { Node, NodeAPI, NodeDef } from 'node-red';
+import { LoadMasterRuntime, createLoadMasterRuntime } from '../../lib/loadmaster/create';
+import type { LoadMasterService } from '../../lib/loadmaster/service';
+import { LoadMasterConfigFields, readLoadMasterSettings } from '../../lib/loadmaster/settings';
+import type { MitigationKey, ReleaseOutcome } from '../../lib/mitigation/types';
+import { getRegistry } from '../../lib/registry';
+import { registerLoadMasterAdminRoutes } from './admin-routes';
+import type { LoadMasterConfigNode } from './types';
+
+interface ConfigDef extends NodeDef, LoadMasterConfigFields {
+  /** typedInput types of the boolean fields: 'bool' or 'env' (the value is then an environment variable name). */
+  simulateType?: string;
+  protectHostType?: string;
+  tlsInsecureType?: string;
+}
+
+export = function (RED: NodeAPI) {
+  function fromEnvIfAsked(node: Node, value: unknown, type: string | undefined): unknown {
+    return type === 'env' ? RED.util.evaluateNodeProperty(String(value ?? ''), 'env', node, {} as never) : value;
+  }
+
+  function FlowmonLoadMasterConfig(this: LoadMasterConfigNode, def: ConfigDef) {
+    RED.nodes.createNode(this, def);
+    setup(this, def);
+  }
+
+  function setup(node: LoadMasterConfigNode, def: ConfigDef): void {
+    let runtime: LoadMasterRuntime | null = null;
+    node.loadMaster = null;
+    node.configError = null;
+    try {
+      const settings = readLoadMasterSettings(
+        {
+          ...def,
+          simulate: fromEnvIfAsked(node, def.simulate, def.simulateType),
+          protectHost: fromEnvIfAsked(node, def.protectHost, def.protectHostType),
+          tlsInsecure: fromEnvIfAsked(node, def.tlsInsecure, def.tlsInsecureType),
+        },
+        node.credentials ?? {},
+      );
+      runtime = createLoadMasterRuntime(settings, {
+        configId: node.id,
+        isActive: (key) => getRegistry(RED as never).isActive(key),
+      });
+      node.loadMaster = runtime.service;
+      if (settings.tls.mode === 'insecure') {
+        node.warn(`TLS certificate checks are OFF for ${settings.url}: any certificate is accepted (pin its fingerprint instead)`);
+      }
+      runtime.warnings.then((warnings) => warnings.forEach((w) => node.warn(w)));
+    } catch (err) {
+      node.configError = (err as Error).message;
+      node.error(`LoadMaster configuration: ${node.configError}`);
+    }
+
+    const service = (): LoadMasterService => {
+      if (!node.loadMaster) throw new Error(`LoadMaster configuration: ${node.configError ?? 'not ready'}`);
+      return node.loadMaster;
+    };
+    Object.defineProperty(node, 'simulate', { get: () => node.loadMaster?.simulate ?? false });
+    Object.defineProperty(node, 'applianceKind', { value: 'loadmaster' });
+    node.releaseMitigation = (key: MitigationKey): Promise<ReleaseOutcome> =>
+      Promise.resolve().then(() => service().releaseMitigation(key));
+    node.listTaggedTargets = (scope: string) => Promise.resolve().then(() => service().listTaggedTargets(scope));
+    node.reapplyMitigation = (key: MitigationKey, comment: string) =>
+      Promise.resolve().then(() => service().reapplyMitigation(key, comment));
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      node.loadMaster = null;
+      if (!runtime) return done();
+      runtime.close().then(done, done);
+    });
+  }
+
+  RED.nodes.registerType('flowmon-loadmaster-config', FlowmonLoadMasterConfig as never, {
+    credentials: {
+      apiKey: { type: 'password' },
+      user: { type: 'text' },
+      password: { type: 'password' },
+    },
+  });
+  registerLoadMasterAdminRoutes(RED);
+};
