@@ -23,7 +23,10 @@ const KEPT_SECRET = '__PWRD__';
 export = function (RED: NodeAPI): void {
   function CryptoSpikeConfig(this: CryptoSpikeConfigNode, def: ConfigDef): void {
     RED.nodes.createNode(this, def);
-    const node = this;
+    setUp(this, def);
+  }
+
+  function setUp(node: CryptoSpikeConfigNode, def: ConfigDef): void {
     node.applianceKind = 'cryptospike';
     node.responder = null;
     node.configError = null;
@@ -69,7 +72,7 @@ export = function (RED: NodeAPI): void {
   });
 
   RED.httpAdmin.post(
-    'flowmon-response/cryptospike/test',
+    '/flowmon-response/cryptospike/test',
     RED.auth.needsPermission('flowmon-response.read'),
     (req: Request, res: Response) => {
       const body = (req.body ?? {}) as CryptoSpikeConfigFields & CryptoSpikeCredentials & { id?: string };

@@ -19,7 +19,10 @@ const ACTIONS: readonly CryptoSpikeAction[] = ['block', 'unblock', 'resolve'];
 export = function (RED: NodeAPI): void {
   function CryptoSpikeUser(this: Node, def: UserNodeDef): void {
     RED.nodes.createNode(this, def);
-    const node = this;
+    setUp(this, def);
+  }
+
+  function setUp(node: Node, def: UserNodeDef): void {
     const config = RED.nodes.getNode(def.config) as CryptoSpikeConfigNode | null;
     const defaultAction = (ACTIONS as readonly string[]).includes(def.action ?? '') ? (def.action as CryptoSpikeAction) : 'block';
     let windowMinutes = 30;
