@@ -1,4 +1,5 @@
 // Shared by the CryptoSpike specs: an ADS event and a flow with the config and user nodes wired to helper nodes.
+import type { TestFlows } from 'node-red-node-test-helper';
 import type { AdsEvent } from '../../../lib/ads/event';
 import type { CryptoSpikeSimulator } from '../../../simulators/cryptospike';
 
@@ -32,8 +33,8 @@ export function cryptoSpikeFlow(
   sim: CryptoSpikeSimulator,
   config: Record<string, unknown> = {},
   user: Record<string, unknown> = {},
-): Record<string, unknown>[] {
-  return [
+): TestFlows {
+  const flow: Array<Record<string, unknown>> = [
     { id: 'f1', type: 'tab' },
     {
       id: 'cs',
@@ -49,4 +50,5 @@ export function cryptoSpikeFlow(
     { id: 'catcher', z: 'f1', type: 'catch', scope: null, wires: [['caught']] },
     { id: 'caught', z: 'f1', type: 'helper' },
   ];
+  return flow as TestFlows;
 }

@@ -30,9 +30,9 @@ describe('flowmon-cryptospike-user', () => {
     });
     outputs = [];
     caught = [];
-    helper.getNode('acted').on('input', (msg: Out['msg']) => outputs.push({ port: 1, msg }));
-    helper.getNode('notActed').on('input', (msg: Out['msg']) => outputs.push({ port: 2, msg }));
-    helper.getNode('caught').on('input', (msg: { error: { message: string } }) => caught.push(msg));
+    listen('acted', 'input', (msg: Out['msg']) => outputs.push({ port: 1, msg }));
+    listen('notActed', 'input', (msg: Out['msg']) => outputs.push({ port: 2, msg }));
+    listen('caught', 'input', (msg: { error: { message: string } }) => caught.push(msg));
   }
 
   /** Sends the messages and waits for one output per message. */
@@ -262,6 +262,10 @@ describe('flowmon-cryptospike-user', () => {
     assert.doesNotMatch(JSON.stringify(bad.body), /wrong-Secret|simulated-password/);
   });
 });
+
+function listen<T>(id: string, _event: 'input', fn: (msg: T) => void): void {
+  (helper.getNode(id) as any).on('input', fn);
+}
 
 async function waitFor(condition: () => boolean): Promise<void> {
   const deadline = Date.now() + 5_000;
