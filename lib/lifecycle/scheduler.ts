@@ -138,6 +138,15 @@ export class ReleaseScheduler {
     if (due < this.timerDue) this.arm();
   }
 
+  /** A due time noted while the release was in flight was skipped by tick(): queue it again. */
+  private requeue(id: string): void {
+    const e = this.registry.get(id);
+    const due = e && dueAt(e);
+    if (!this.running || due === undefined) return;
+    this.queue.push({ due, id });
+    if (due < this.timerDue) this.arm();
+  }
+
   private rebuild(): void {
     this.queue.clear();
     for (const e of this.registry.values()) {
@@ -229,6 +238,7 @@ export class ReleaseScheduler {
     const p = this.attempt(e, by).finally(() => {
       this.inFlight.delete(id);
       this.active.set(e.configId, (this.active.get(e.configId) ?? 1) - 1);
+      this.requeue(id);
       this.pump(e.configId);
     });
     this.inFlight.set(id, p);

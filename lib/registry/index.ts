@@ -50,7 +50,8 @@ export class RuntimeRegistry extends MitigationRegistry {
 
   /** Keeps the newest RED object (tests create one per load) and follows its flow start/stop events. */
   bind(red: RuntimeLike): void {
-    this.red = red;
+    // A caller that brings no node lookup (a library user, a test) must not hide the runtime's.
+    if (red.nodes || !this.red.nodes) this.red = red;
     if (red.events && red.events !== this.events) {
       this.unbindEvents();
       this.events = red.events;

@@ -286,17 +286,24 @@ export class MitigationRegistry extends EventEmitter {
     return this.journal ? this.journal.lineCount : 0;
   }
 
+  /** Journals the entry; listeners hear of the change once it is durable (or failed to be). */
   private commit(e: RegistryEntry, type: ChangeType, previousExpiresAt?: number): Promise<void> {
-    const written = this.journal ? this.journal.putEntry(e) : Promise.resolve();
-    this.emitChange(type, e, previousExpiresAt);
-    return written;
+    if (!this.journal) {
+      this.emitChange(type, e, previousExpiresAt);
+      return Promise.resolve();
+    }
+    const change = this.makeChange(type, e, previousExpiresAt);
+    return this.journal.putEntry(e).finally(() => this.emit('change', change));
   }
 
   private emitChange(type: ChangeType, e: RegistryEntry, previousExpiresAt?: number): void {
-    if (this.listenerCount('change') === 0) return;
+    if (this.listenerCount('change') > 0) this.emit('change', this.makeChange(type, e, previousExpiresAt));
+  }
+
+  private makeChange(type: ChangeType, e: RegistryEntry, previousExpiresAt?: number): RegistryChange {
     const change: RegistryChange = { type, entry: copyEntry(e) };
     if (previousExpiresAt !== undefined) change.previousExpiresAt = previousExpiresAt;
-    this.emit('change', change);
+    return change;
   }
 }
 

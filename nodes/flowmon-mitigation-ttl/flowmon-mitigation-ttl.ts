@@ -29,7 +29,10 @@ const liveNodes = new Set<string>();
 export = function (RED: NodeAPI) {
   function FlowmonMitigationTtl(this: Node, def: TtlNodeDef) {
     RED.nodes.createNode(this, def);
-    const node = this;
+    setup(this, def);
+  }
+
+  function setup(node: Node, def: TtlNodeDef): void {
     const registry: RuntimeRegistry = getRegistry(RED);
     let baseTtl = 0;
     let configError: Error | undefined;
