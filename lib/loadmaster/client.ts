@@ -2,6 +2,7 @@ import type { ApplianceHttp } from '../http/appliance-http';
 import { DEFAULT_RETRY, RetryOptions, withRetry } from '../http/retry';
 import type { LoadMasterList, LoadMasterScope } from '../mitigation/types';
 import type { PacedQueue } from '../pacing/paced-queue';
+import { ArrivalGate } from './arrival-gate';
 import { LoadMasterAuthKind, LoadMasterError, redact } from './errors';
 import { AclEntry, VirtualService, normaliseCidr, parseAclEntries, parseVirtualServices } from './reply';
 
@@ -13,6 +14,8 @@ export interface LoadMasterClientOptions {
   /** Every API call to this appliance (each retry attempt included) goes through this queue. */
   queue: PacedQueue;
   retry?: RetryOptions;
+  /** The appliance's own limit as the client keeps it at arrival (see ArrivalGate); none when omitted. */
+  arrivalLimit?: { maxCalls: number; windowMs: number };
 }
 
 export const MAX_COMMENT_LENGTH = 127;
@@ -31,11 +34,13 @@ export class LoadMasterClient {
   private readonly authFields: Fields;
   private readonly authKind: LoadMasterAuthKind;
   private readonly secrets: string[];
+  private readonly gate: ArrivalGate | null;
 
   constructor(options: LoadMasterClientOptions) {
     this.http = options.http;
     this.queue = options.queue;
     this.retry = options.retry ?? DEFAULT_RETRY;
+    this.gate = options.arrivalLimit ? new ArrivalGate(options.arrivalLimit.maxCalls, options.arrivalLimit.windowMs) : null;
     if ('apiKey' in options.auth) {
       this.authFields = { apikey: options.auth.apiKey };
       this.authKind = 'apikey';
@@ -128,7 +133,13 @@ export class LoadMasterClient {
   }
 
   private async callOnce(fields: Fields): Promise<Record<string, unknown>> {
-    const reply = await this.http.request('POST', '/accessv2', { body: { ...fields, ...this.authFields } });
+    const finished = this.gate ? await this.gate.enter() : () => undefined;
+    let reply;
+    try {
+      reply = await this.http.request('POST', '/accessv2', { body: { ...fields, ...this.authFields } });
+    } finally {
+      finished();
+    }
     const body = reply.json && typeof reply.json === 'object' ? (reply.json as Record<string, unknown>) : undefined;
     const bodyCode = Number(body?.code);
     const status = reply.status === 200 && body?.status !== 'ok' && bodyCode >= 400 ? bodyCode : reply.status;
