@@ -5,6 +5,8 @@ import type { CryptoSpikeAuth, CryptoSpikeClientOptions } from './client';
 
 export interface CryptoSpikeConfigFields {
   url?: string;
+  /** "token" or "user"; empty picks the token when one is set. */
+  authType?: string;
   tlsMode?: string;
   tlsCa?: string;
   tlsFingerprint?: string;
@@ -46,11 +48,13 @@ export const DEFAULTS = {
   memorySeconds: 60,
 } as const;
 
-export function authFrom(credentials: CryptoSpikeCredentials): CryptoSpikeAuth {
+export function authFrom(credentials: CryptoSpikeCredentials, authType = ''): CryptoSpikeAuth {
   const apiToken = credentials.apiToken?.trim();
-  if (apiToken) return { apiToken };
+  if (apiToken && authType !== 'user') return { apiToken };
   const username = credentials.username?.trim();
-  if (username && credentials.password) return { username, password: credentials.password };
+  if (username && credentials.password && authType !== 'token') return { username, password: credentials.password };
+  if (authType === 'token') throw new Error('CryptoSpike API token missing');
+  if (authType === 'user') throw new Error('CryptoSpike user name or password missing');
   throw new Error('CryptoSpike credentials missing: give an API token, or a user name and password');
 }
 
@@ -60,7 +64,7 @@ export function clientOptionsFrom(fields: CryptoSpikeConfigFields, credentials: 
   return {
     url,
     tls: resolveTlsSettings(fields),
-    auth: authFrom(credentials),
+    auth: authFrom(credentials, readText(fields.authType)),
     timeoutMs: readNumber(fields.timeout, DEFAULTS.timeoutSeconds, { name: 'timeout (s)', min: 1, max: 300 }) * 1000,
     concurrency: readNumber(fields.concurrency, DEFAULTS.concurrency, { name: 'concurrency', min: 1, max: 64 }),
     pageSize: readNumber(fields.pageSize, DEFAULTS.pageSize, { name: 'page size', min: 10, max: 10_000 }),
