@@ -1,0 +1,127 @@
+/**
+ * The admin API and live updates behind the "Flowmon blocks" sidebar tab. Handlers are plain functions over the
+ * registry so they can be tested without the editor.
+ */
+import type { RegistryEntry, RuntimeRegistry } from '../../lib/registry';
+
+export const BLOCKS_TOPIC = 'flowmon-response/blocks';
+export const BLOCKS_ROUTE = '/flowmon-response/blocks';
+/** Rows sent over comms; the full list is always available through GET. */
+export const SNAPSHOT_LIMIT = 1000;
+
+export interface ApiRequest {
+  params: Record<string, string>;
+  query: Record<string, unknown>;
+}
+
+export interface ApiResponse {
+  status(code: number): ApiResponse;
+  json(body: unknown): unknown;
+}
+
+export interface BlocksSnapshot {
+  /** Server time, so the editor can show "expires in" without trusting the browser clock. */
+  now: number;
+  total: number;
+  entries: RegistryEntry[];
+}
+
+const STATE_ORDER: Record<string, number> = { 'release-pending': 0, orphaned: 1, active: 2, released: 3 };
+
+/** Pending and orphaned first (they need attention), then active by expiry, then recently released. */
+export function sortEntries(entries: RegistryEntry[]): RegistryEntry[] {
+  return entries.sort(
+    (a, b) =>
+      STATE_ORDER[a.state] - STATE_ORDER[b.state] ||
+      (a.state === 'released' ? (b.releasedAt ?? 0) - (a.releasedAt ?? 0) : a.expiresAt - b.expiresAt),
+  );
+}
+
+export function snapshot(registry: RuntimeRegistry, limit = SNAPSHOT_LIMIT): BlocksSnapshot {
+  const all = sortEntries(registry.list());
+  return { now: Date.now(), total: all.length, entries: all.slice(0, limit) };
+}
+
+export function listBlocks(registry: RuntimeRegistry) {
+  return (_req: ApiRequest, res: ApiResponse): void => {
+    res.json(sortEntries(registry.list()));
+  };
+}
+
+/**
+ * DELETE: release now through the same path as expiry. 200 with the entry once released, 404 unknown id, 409 when
+ * the config node is gone (entry orphaned; `?forget=true` then drops it), 502 with the appliance error when the
+ * release fails (the entry stays release-pending and is retried), 503 while flows are starting.
+ */
+export function releaseBlock(registry: RuntimeRegistry) {
+  return async (req: ApiRequest, res: ApiResponse): Promise<void> => {
+    try {
+      const id = req.params.id;
+      const entry = registry.get(id);
+      if (!entry) {
+        res.status(404).json({ error: `no block with id ${id}` });
+        return;
+      }
+      if (entry.state === 'orphaned') {
+        if (req.query.forget === 'true') {
+          await registry.forget(id);
+          res.status(200).json({ forgotten: true, entry });
+          return;
+        }
+        res.status(409).json({ error: entry.lastError ?? 'the appliance config node no longer exists', entry });
+        return;
+      }
+      const result = await registry.releaseNow(id);
+      switch (result.status) {
+        case 'released':
+          res.status(200).json(result.entry);
+          return;
+        case 'orphaned':
+          res.status(409).json({ error: result.entry?.lastError ?? 'appliance config node is gone', entry: result.entry });
+          return;
+        case 'failed':
+          res.status(502).json({ error: result.error, entry: result.entry });
+          return;
+        case 'deferred':
+          res.status(503).json({ error: 'flows are starting; try again in a few seconds', entry: result.entry });
+          return;
+        default:
+          res.status(404).json({ error: `no block with id ${id}` });
+      }
+    } catch (err) {
+      res.status(500).json({ error: err instanceof Error ? err.message : String(err) });
+    }
+  };
+}
+
+const publishers = new WeakMap<RuntimeRegistry, () => void>();
+
+/**
+ * Publishes a snapshot (retained) after changes, at most every `intervalMs`. Replaces an earlier publisher of the
+ * same registry. Returns a function that stops publishing.
+ */
+export function publishSnapshots(
+  registry: RuntimeRegistry,
+  publish: (topic: string, data: BlocksSnapshot, retain: boolean) => void,
+  intervalMs = 500,
+): () => void {
+  publishers.get(registry)?.();
+  let timer: NodeJS.Timeout | undefined;
+  const onChange = () => {
+    if (timer) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      publish(BLOCKS_TOPIC, snapshot(registry), true);
+    }, intervalMs);
+    timer.unref?.();
+  };
+  registry.on('change', onChange);
+  publish(BLOCKS_TOPIC, snapshot(registry), true);
+  const stop = () => {
+    registry.off('change', onChange);
+    if (timer) clearTimeout(timer);
+    publishers.delete(registry);
+  };
+  publishers.set(registry, stop);
+  return stop;
+}

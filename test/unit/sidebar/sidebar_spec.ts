@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import helper from 'node-red-node-test-helper';
+import type { NodeAPI } from 'node-red';
+import sidebarPlugin = require('../../../plugins/flowmon-blocks-sidebar/flowmon-blocks-sidebar');
+import { BlocksSnapshot, publishSnapshots } from '../../../plugins/flowmon-blocks-sidebar/blocks-api';
+import { closeRegistries, getRegistry } from '../../../lib/registry';
+import { nodeRedPath } from '../../support/node-red-path';
+import { control, fakeAppliance, resetControls, until } from '../ttl/fake-appliance';
+
+helper.init(nodeRedPath);
+
+describe('flowmon-blocks-sidebar admin API', function () {
+  let userDir: string;
+  // Like the real plugin, the API (and the registry) start before the flows do.
+  const pluginAtLoad = (r: NodeAPI) => sidebarPlugin.registerBlocksApi(r);
+  const key = (target: string, configId = 'lm') => ({ configId, scope: 'global:block', target });
+  const registry = () => getRegistry({ settings: { userDir } });
+
+  beforeEach(async () => {
+    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'flowmon-sidebar-'));
+    helper.settings({ userDir });
+    resetControls();
+    await helper.load([pluginAtLoad, fakeAppliance], [{ id: 'lm', type: 'fake-appliance' }] as never);
+  });
+
+  afterEach(async () => {
+    await helper.unload();
+    await closeRegistries();
+    fs.rmSync(userDir, { recursive: true, force: true });
+  });
+
+  it('GET lists the entries as a JSON array', async () => {
+    await registry().arm({ key: key('10.0.0.5/32'), kind: 'loadmaster', ttlSeconds: 3600, eventId: 'ads-5' });
+    const res = await helper.request().get('/flowmon-response/blocks').expect(200);
+    assert.ok(Array.isArray(res.body));
+    assert.equal(res.body.length, 1);
+    assert.equal(res.body[0].target, '10.0.0.5/32');
+    assert.equal(res.body[0].state, 'active');
+    assert.match(res.body[0].id, /^[A-Za-z0-9_-]{16}$/);
+  });
+
+  it('DELETE releases through the appliance now and updates the registry', async () => {
+    const { entry } = await registry().arm({ key: key('10.0.0.6/32'), kind: 'loadmaster', ttlSeconds: 3600 });
+    const res = await helper.request().delete(`/flowmon-response/blocks/${entry.id}`).expect(200);
+    assert.equal(res.body.state, 'released');
+    assert.equal(res.body.releasedBy, 'manual');
+    assert.deepEqual(control('lm').releases.map((r) => r.key), [key('10.0.0.6/32')]);
+    assert.equal(registry().isActive(key('10.0.0.6/32')), false, 'not re-blocked by stale state');
+    await helper.request().delete(`/flowmon-response/blocks/${entry.id}`).expect(200);
+    assert.equal(control('lm').releases.length, 1, 'a second release is a no-op');
+  });
+
+  it('DELETE answers 404 for an unknown id', async () => {
+    const res = await helper.request().delete('/flowmon-response/blocks/nope').expect(404);
+    assert.match(res.body.error, /no block/);
+  });
+
+  it('DELETE answers 502 with the appliance error; the entry stays release-pending for retry', async () => {
+    control('lm').failures = 1;
+    const { entry } = await registry().arm({ key: key('10.0.0.7/32'), kind: 'loadmaster', ttlSeconds: 3600 });
+    const res = await helper.request().delete(`/flowmon-response/blocks/${entry.id}`).expect(502);
+    assert.match(res.body.error, /503/);
+    assert.equal(res.body.entry.state, 'release-pending');
+    assert.ok(res.body.entry.nextAttemptAt > Date.now());
+    await helper.request().delete(`/flowmon-response/blocks/${entry.id}`).expect(200);
+  });
+
+  it('DELETE answers 409 when the config node is gone; ?forget=true then drops the orphan', async () => {
+    const { entry } = await registry().arm({ key: key('10.0.0.8/32', 'gone'), kind: 'loadmaster', ttlSeconds: 3600 });
+    const res = await helper.request().delete(`/flowmon-response/blocks/${entry.id}`).expect(409);
+    assert.equal(res.body.entry.state, 'orphaned');
+    await helper.request().delete(`/flowmon-response/blocks/${entry.id}`).expect(409);
+    await helper.request().delete(`/flowmon-response/blocks/${entry.id}?forget=true`).expect(200);
+    const list = await helper.request().get('/flowmon-response/blocks').expect(200);
+    assert.equal(list.body.length, 0);
+  });
+
+  it('publishes a retained snapshot after changes', async () => {
+    const got: Array<{ topic: string; data: BlocksSnapshot; retain: boolean }> = [];
+    const stop = publishSnapshots(registry(), (topic, data, retain) => got.push({ topic, data, retain }), 5);
+    assert.equal(got[0].data.total, 0, 'an initial snapshot for editors that open later');
+    await registry().arm({ key: key('10.0.0.9/32'), kind: 'loadmaster', ttlSeconds: 60 });
+    await until(() => got.length === 2, 'snapshot after the change');
+    stop();
+    assert.equal(got[1].topic, 'flowmon-response/blocks');
+    assert.equal(got[1].retain, true);
+    assert.equal(got[1].data.total, 1);
+    assert.equal(got[1].data.entries[0].target, '10.0.0.9/32');
+  });
+});
+
+describe('flowmon-blocks-sidebar plugin', function () {
+  it('registers as a plugin whose onadd adds the two admin routes with their permissions', () => {
+    const routes: string[] = [];
+    const perms: string[] = [];
+    let def: { type?: string; onadd?: () => void } = {};
+    const fakeRed = {
+      settings: {},
+      log: { warn: () => undefined },
+      plugins: { registerPlugin: (_id: string, d: typeof def) => (def = d) },
+      auth: { needsPermission: (p: string) => (perms.push(p), () => undefined) },
+      httpAdmin: {
+        get: (route: string) => routes.push(`GET ${route}`),
+        delete: (route: string) => routes.push(`DELETE ${route}`),
+      },
+      comms: { publish: () => undefined },
+    };
+    sidebarPlugin(fakeRed as unknown as NodeAPI);
+    assert.equal(def.type, 'flowmon-response-sidebar');
+    def.onadd!();
+    assert.deepEqual(routes, ['GET /flowmon-response/blocks', 'DELETE /flowmon-response/blocks/:id']);
+    assert.deepEqual(perms, ['flowmon-response.read', 'flowmon-response.write']);
+    return closeRegistries();
+  });
+});
