@@ -21,6 +21,7 @@ interface Received {
 class Receiver {
   readonly requests: Received[] = [];
   readonly statuses: number[] = [];
+  delayMs = 0;
   private server?: http.Server;
   url = '';
 
@@ -31,7 +32,7 @@ class Receiver {
       req.on('end', () => {
         this.requests.push({ body: Buffer.concat(chunks), headers: req.headers });
         res.statusCode = this.statuses.shift() ?? 200;
-        res.end(res.statusCode < 300 ? 'ok' : 'refused');
+        setTimeout(() => res.end(res.statusCode < 300 ? 'ok' : 'refused'), this.delayMs);
       });
     };
     this.server = tls
@@ -195,6 +196,15 @@ describe('forwarder/flowmon-forward.sh', function () {
     const flush = await run(baseArgs(receiver.url), '');
     assert.equal(flush.code, 0);
     assert.deepEqual(receiver.requests.map((r) => r.body.toString()), ['held\n', 'held\n']);
+    assert.deepEqual(pendingFiles(), []);
+  });
+
+  it('delivers each batch exactly once when ADS starts several runs at the same time', async () => {
+    receiver.delayMs = 150;
+    const batches = ['a\n', 'b\n', 'c\n', 'd\n'];
+    const results = await Promise.all(batches.map((b) => run(baseArgs(receiver.url), b)));
+    assert.deepEqual(results.map((r) => r.code), [0, 0, 0, 0]);
+    assert.deepEqual(receiver.requests.map((r) => r.body.toString()).sort(), batches);
     assert.deepEqual(pendingFiles(), []);
   });
 
