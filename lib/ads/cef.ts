@@ -14,7 +14,14 @@ const OTHER_KEYS = [
   'externalId', 'cs1', 'cs3', 'cs5', 'c6a1', 'c6a4', 'cn4',
 ];
 const LABELLED = ['c6a1', 'c6a2', 'c6a3', 'c6a4', 'cs1', 'cs2', 'cs3', 'cs4', 'cs5', 'cs6', 'cn1', 'cn2', 'cn3', 'cn4', 'deviceCustomString1'];
+const FLOWMON = /flowmon/i;
+/** The keys whose values the event uses; the others are only recognised as boundaries. */
+const USED_KEYS = new Set([
+  'src', 'c6a2', 'start', 'msg', 'target', 'dst', 'c6a3', 'cs4', 'cs4Label', 'cs6', 'cs6Label', 'cn1', 'cn1Label',
+  'cn2', 'cn2Label', 'rt', 'dpt', 'proto', 'suser',
+]);
 const KNOWN_KEYS = new Set([...ADS_KEYS, ...OTHER_KEYS, ...LABELLED.map((k) => `${k}Label`)]);
+const LONGEST_KEY = Math.max(...[...KNOWN_KEYS].map((k) => k.length));
 
 /** Parses one CEF line, with or without a syslog header. `now` anchors the year of an RFC 3164 header. */
 export function parseCefLine(line: string, zone: string, now: number): AdsEvent {
@@ -22,7 +29,7 @@ export function parseCefLine(line: string, zone: string, now: number): AdsEvent 
   if (!split) throw new LineError('no "CEF:" found');
   const { header, extension } = splitHeader(split.cef);
   const [, vendor, product, , signature, name, severity] = header;
-  if (!/flowmon/i.test(`${vendor} ${product}`)) {
+  if (!FLOWMON.test(product) && !FLOWMON.test(vendor)) {
     throw new LineError(`CEF from ${quote(`${vendor} ${product}`)}, not from Flowmon ADS`);
   }
   const ext = splitExtension(extension);
@@ -67,6 +74,16 @@ export function parseCefLine(line: string, zone: string, now: number): AdsEvent 
 /** The seven header fields after `CEF:` (with `\|` and `\\` un-escaped) and the extension text. */
 function splitHeader(cef: string): { header: string[]; extension: string } {
   const header: string[] = [];
+  const backslash = cef.indexOf('\\');
+  let pipe = cef.indexOf('|', 4);
+  let from = 4;
+  while (pipe >= 0 && header.length < 7 && (backslash < 0 || pipe < backslash)) {
+    header.push(cef.slice(from, pipe));
+    from = pipe + 1;
+    pipe = cef.indexOf('|', from);
+  }
+  if (header.length === 7) return checkedHeader(header, cef.slice(from));
+  header.length = 0;
   let start = 4;
   let pending = '';
   for (let i = 4; i < cef.length && header.length < 7; i++) {
@@ -81,26 +98,36 @@ function splitHeader(cef: string): { header: string[]; extension: string } {
       start = i + 1;
     }
   }
+  return checkedHeader(header, cef.slice(start));
+}
+
+function checkedHeader(header: string[], extension: string): { header: string[]; extension: string } {
   if (header.length < 7) throw new LineError(`CEF header has ${header.length + 1} of 8 "|"-separated fields`);
-  if (!/^[01]$/.test(header[0])) throw new LineError(`unsupported CEF version ${quote(header[0])}`);
-  return { header, extension: cef.slice(start) };
+  if (header[0] !== '0' && header[0] !== '1') throw new LineError(`unsupported CEF version ${quote(header[0])}`);
+  return { header, extension };
 }
 
 /** Values of the known keys; a key counts only at the start or after a space, and not after a backslash. */
 function splitExtension(extension: string): Map<string, string> {
-  const found: { key: string; keyStart: number; valueStart: number }[] = [];
+  const values = new Map<string, string>();
+  let key: string | null = null;
+  let valueStart = 0;
   for (let eq = extension.indexOf('='); eq >= 0; eq = extension.indexOf('=', eq + 1)) {
     const keyStart = extension.lastIndexOf(' ', eq - 1) + 1;
-    const key = extension.slice(keyStart, eq);
-    if (KNOWN_KEYS.has(key)) found.push({ key, keyStart, valueStart: eq + 1 });
+    if (eq === keyStart || eq - keyStart > LONGEST_KEY) continue;
+    const candidate = extension.slice(keyStart, eq);
+    if (!KNOWN_KEYS.has(candidate)) continue;
+    if (key !== null && USED_KEYS.has(key)) setValue(values, key, extension.slice(valueStart, keyStart));
+    key = candidate;
+    valueStart = eq + 1;
   }
-  const values = new Map<string, string>();
-  for (let i = 0; i < found.length; i++) {
-    const end = i + 1 < found.length ? found[i + 1].keyStart : extension.length;
-    const value = extension.slice(found[i].valueStart, end).trim();
-    values.set(found[i].key, value.includes('\\') ? value.replace(/\\([\\=|])/g, '$1') : value);
-  }
+  if (key !== null && USED_KEYS.has(key)) setValue(values, key, extension.slice(valueStart));
   return values;
+}
+
+function setValue(values: Map<string, string>, key: string, text: string): void {
+  const value = text.charCodeAt(text.length - 1) === 32 || text.charCodeAt(0) === 32 ? text.trim() : text;
+  values.set(key, value.includes('\\') ? value.replace(/\\([\\=|])/g, '$1') : value);
 }
 
 /** A custom key counts as meaning `label` when its `…Label` says so or is absent. */

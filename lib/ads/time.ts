@@ -1,7 +1,8 @@
 // Wall-clock times of ADS output carry no zone: they are read in a configured IANA zone, converted with Intl offsets.
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
-const offsetCache = new Map<string, number>();
+/** Per zone: minute of the wall time (as if UTC) → offset. Bounded; ADS batches repeat the same minutes. */
+const offsetCache = new Map<string, Map<number, number>>();
 const OFFSET_CACHE_LIMIT = 10_000;
 
 export function hostTimeZone(): string {
@@ -63,12 +64,17 @@ export function wallTimeToEpoch(
   const asUtc = Date.UTC(year, month - 1, day, hour, minute, Math.min(second, 59));
   const check = new Date(asUtc);
   if (check.getUTCDate() !== day || check.getUTCMonth() !== month - 1) return null;
-  const key = `${zone}|${Math.floor(asUtc / 60_000)}`;
-  const cached = offsetCache.get(key);
+  let zoneCache = offsetCache.get(zone);
+  if (!zoneCache) {
+    zoneCache = new Map();
+    offsetCache.set(zone, zoneCache);
+  }
+  const minuteKey = Math.floor(asUtc / 60_000);
+  const cached = zoneCache.get(minuteKey);
   if (cached !== undefined) return asUtc - cached;
   const offset = resolveOffset(asUtc, zone);
-  if (offsetCache.size >= OFFSET_CACHE_LIMIT) offsetCache.clear();
-  offsetCache.set(key, offset);
+  if (zoneCache.size >= OFFSET_CACHE_LIMIT) zoneCache.clear();
+  zoneCache.set(minuteKey, offset);
   return asUtc - offset;
 }
 
@@ -107,23 +113,72 @@ export function parseAdsTime(text: string, zone: string): string | null {
   return null;
 }
 
-export const MONTHS: Record<string, number> = {
+const MONTHS: Record<string, number> = {
   jan: 1, feb: 2, mar: 3, apr: 4, may: 5, jun: 6, jul: 7, aug: 8, sep: 9, oct: 10, nov: 11, dec: 12,
+  Jan: 1, Feb: 2, Mar: 3, Apr: 4, May: 5, Jun: 6, Jul: 7, Aug: 8, Sep: 9, Oct: 10, Nov: 11, Dec: 12,
 };
 
 const CEF_TIME = /^([A-Za-z]{3}) (\d{1,2}) (\d{4}) (\d{2}):(\d{2}):(\d{2})$/;
 
+/** The number written by `count` ASCII digits at `from` (a leading space counts as 0), or -1. */
+export function digitsAt(text: string, from: number, count: number): number {
+  let n = 0;
+  for (let i = from; i < from + count; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 32 && n === 0 && i < from + count - 1) continue;
+    if (c < 48 || c > 57) return -1;
+    n = n * 10 + c - 48;
+  }
+  return n;
+}
+
+export function monthNumber(name: string): number {
+  return MONTHS[name] ?? MONTHS[name.toLowerCase()] ?? 0;
+}
+
+/**
+ * Remembers the last answer: the lines of one ADS batch (one message per target in particular) repeat the
+ * same times, and this sits on the hot path of the CEF reader.
+ */
+function rememberLast(read: (text: string, zone: string) => string | null): (text: string, zone: string) => string | null {
+  let lastText: string | undefined;
+  let lastZone: string | undefined;
+  let lastResult: string | null = null;
+  return (text, zone) => {
+    if (text !== lastText || zone !== lastZone) {
+      lastResult = read(text, zone);
+      lastText = text;
+      lastZone = zone;
+    }
+    return lastResult;
+  };
+}
+
 /** CEF `start`/`rt`: `Mmm dd yyyy HH:mm:ss` in `zone`, or epoch milliseconds. */
-export function parseCefTime(text: string, zone: string): string | null {
+export const parseCefTime = rememberLast((text: string, zone: string): string | null => {
+  if (text.length === 20 && text.charCodeAt(14) === 58 && text.charCodeAt(17) === 58) {
+    // Fast path for the one form ADS sends: "Nov 03 2025 15:13:04".
+    const month = monthNumber(text.slice(0, 3));
+    const day = digitsAt(text, 4, 2);
+    const year = digitsAt(text, 7, 4);
+    const h = digitsAt(text, 12, 2);
+    const m = digitsAt(text, 15, 2);
+    const sec = digitsAt(text, 18, 2);
+    if (month && day >= 0 && year >= 0 && h >= 0 && m >= 0 && sec >= 0) {
+      return isoOf(wallTimeToEpoch(year, month, day, h, m, sec, zone));
+    }
+  }
   const m = CEF_TIME.exec(text);
   if (m) {
-    const month = MONTHS[m[1].toLowerCase()];
-    if (!month) return null;
-    const epoch = wallTimeToEpoch(+m[3], month, +m[2], +m[4], +m[5], +m[6], zone);
-    return epoch === null ? null : new Date(epoch).toISOString();
+    const month = monthNumber(m[1]);
+    return month ? isoOf(wallTimeToEpoch(+m[3], month, +m[2], +m[4], +m[5], +m[6], zone)) : null;
   }
   if (/^\d{13}$/.test(text)) return new Date(Number(text)).toISOString();
   return parseAdsTime(text, zone);
+});
+
+function isoOf(epoch: number | null): string | null {
+  return epoch === null ? null : new Date(epoch).toISOString();
 }
 
 /**
@@ -139,7 +194,7 @@ export function parseYearlessTime(
   zone: string,
   now: number,
 ): string | null {
-  const month = MONTHS[monthName.toLowerCase()];
+  const month = monthNumber(monthName);
   if (!month) return null;
   const year = yearIn(zone, now);
   let epoch = wallTimeToEpoch(year, month, day, hour, minute, second, zone);
@@ -147,16 +202,14 @@ export function parseYearlessTime(
   return epoch === null ? null : new Date(epoch).toISOString();
 }
 
-const yearCache = new Map<string, number>();
+const yearCache = new Map<string, { minute: number; year: number }>();
 
 /** The calendar year in `zone` at `now`, cached per zone and minute (it is asked once per syslog line). */
 function yearIn(zone: string, now: number): number {
-  const key = `${zone}|${Math.floor(now / 60_000)}`;
-  let year = yearCache.get(key);
-  if (year === undefined) {
-    year = new Date(now + zoneOffsetMs(now, zone)).getUTCFullYear();
-    if (yearCache.size > 1000) yearCache.clear();
-    yearCache.set(key, year);
-  }
+  const minute = Math.floor(now / 60_000);
+  const cached = yearCache.get(zone);
+  if (cached?.minute === minute) return cached.year;
+  const year = new Date(now + zoneOffsetMs(now, zone)).getUTCFullYear();
+  yearCache.set(zone, { minute, year });
   return year;
 }
