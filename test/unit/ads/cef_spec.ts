@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { fixture, parse } from './fixture';
 
 describe('CEF syslog lines', () => {
-  const parsed = () => parse(fixture('cef.log'));
+  const parsed = () => parse(fixture('cef-syslog.txt'));
 
   it('reads every fixture line', () => {
     const { events, rejects } = parsed();
@@ -75,7 +75,7 @@ describe('CEF syslog lines', () => {
   });
 
   it('CRLF line ends', () => {
-    const { events, rejects } = parse(fixture('cef-crlf.log'));
+    const { events, rejects } = parse(fixture('cef-syslog-crlf.txt'));
     assert.deepEqual(rejects, []);
     assert.deepEqual(
       events.map((e) => e.targets),

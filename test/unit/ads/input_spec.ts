@@ -22,7 +22,7 @@ describe('ADS input handling', () => {
     });
 
     it('mixes formats in one input', () => {
-      const text = [fixture('tsv-ids.tsv'), fixture('ads.jsonl'), fixture('cef.log')].map(String).join('');
+      const text = [fixture('tsv-ids.tsv'), fixture('ads.jsonl'), fixture('cef-syslog.txt')].map(String).join('');
       const { events, rejects } = parse(Buffer.from(text));
       assert.deepEqual(rejects, []);
       assert.deepEqual(
