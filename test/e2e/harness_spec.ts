@@ -24,7 +24,7 @@ describe('end-to-end harness', function () {
   });
 
   after(async () => {
-    await nr?.stop();
+    await nr?.dispose();
   });
 
   it('deploys a flow (v2, full) that runs with the environment passed through', async () => {

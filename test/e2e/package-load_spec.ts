@@ -35,7 +35,7 @@ describe('package load (real Node-RED, built dist/)', function () {
   });
 
   after(async () => {
-    await nr?.stop();
+    await nr?.dispose();
   });
 
   it('declares the six node types and the sidebar plugin', () => {
@@ -100,6 +100,7 @@ describe('package load (real Node-RED, built dist/)', function () {
     }
 
     it('logs no editor errors caused by the package', () => {
+      for (const e of browser.errors) console.log(`      editor console error: ${e}`);
       const ours = browser.errors.filter((e) => /flowmon/i.test(e));
       assert.deepEqual(ours, []);
     });

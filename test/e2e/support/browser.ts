@@ -1,5 +1,5 @@
 // Headless Chromium (the distribution's /usr/bin/chromium) driven by playwright-core, collecting console errors.
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { freshDir } from './node-red';
 
@@ -26,7 +26,8 @@ export interface EditorBrowser {
 
 /** A fresh profile (its own user-data-dir) per call, so no state leaks between tests. */
 export async function openBrowser(): Promise<EditorBrowser> {
-  const context = await chromium.launchPersistentContext(freshDir('chromium-profile'), {
+  const profile = freshDir('chromium-profile');
+  const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
     args: ARGS,
@@ -38,7 +39,11 @@ export async function openBrowser(): Promise<EditorBrowser> {
     if (message.type() === 'error') errors.push(message.text());
   });
   page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
-  return { context, page, errors, close: () => context.close() };
+  const close = async (): Promise<void> => {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+  };
+  return { context, page, errors, close };
 }
 
 

@@ -18,7 +18,7 @@ async function main(redJs: string): Promise<number> {
     console.log(`Node-RED ${version} loaded all ${declaredSets.length} sets of the package`);
     return 0;
   } finally {
-    await nr.stop();
+    await nr.dispose();
   }
 }
 

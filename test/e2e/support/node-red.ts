@@ -1,6 +1,6 @@
 // A real Node-RED in a child process, loading this repository (its built dist/) through nodesDir.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 
@@ -43,6 +43,12 @@ export function freshDir(prefix: string): string {
   mkdirSync(tmpRoot, { recursive: true });
   return mkdtempSync(join(tmpRoot, `${prefix}-`));
 }
+
+// A test run that ends abruptly (mocha --exit, a crash) must not leave Node-RED processes behind.
+const liveChildren = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of liveChildren) child.kill('SIGKILL');
+});
 
 export class NodeRed {
   private child?: ChildProcess;
@@ -101,6 +107,7 @@ export class NodeRed {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
+    liveChildren.add(child);
     const collect = (chunk: Buffer): void => {
       this.output += chunk.toString();
     };
@@ -110,6 +117,7 @@ export class NodeRed {
       child.once('exit', (code, signal) => {
         this.output += `\n[node-red exited: code ${code}, signal ${signal}]\n`;
         this.child = undefined;
+        liveChildren.delete(child);
         ok(code);
       }),
     );
@@ -193,6 +201,12 @@ export class NodeRed {
     if (!child) return;
     child.kill('SIGKILL');
     await this.exited;
+  }
+
+  /** Stops it and deletes the userDir when the harness created it. */
+  async dispose(): Promise<void> {
+    await this.stop();
+    if (!this.options.userDir) rmSync(this.userDir, { recursive: true, force: true });
   }
 
   /** Starts again with the same userDir and port (after stop or kill9). */
