@@ -6,14 +6,24 @@ import { LineError, priorityFromName, quote, requireSource, targetList } from '.
 
 export type JsonKind = 'json-ads' | 'json-ids';
 
-/** Parses one decoded JSON value. `kind` forces ADS or IDS; otherwise an object without `timestamp` is IDS. */
+/**
+ * Parses one decoded JSON value. `kind` forces ADS or IDS. Otherwise an object with `timestamp` is ADS and one
+ * without it is IDS (as ADS sends them); an object that has neither IDS keys nor `type`+`source` is rejected.
+ */
 export function parseJsonObject(value: unknown, raw: string, zone: string, kind?: JsonKind): AdsEvent {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new LineError(`JSON value is ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}, not an event object`);
   }
   const o = value as Record<string, unknown>;
-  const chosen = kind ?? ('timestamp' in o ? 'json-ads' : 'json-ids');
+  const chosen = kind ?? guessKind(o);
   return chosen === 'json-ads' ? adsEvent(o, raw, zone) : idsEvent(o, raw, zone);
+}
+
+function guessKind(o: Record<string, unknown>): JsonKind {
+  if ('timestamp' in o) return 'json-ads';
+  if ('srcIp' in o || 'signatureName' in o || 'firstSeen' in o) return 'json-ids';
+  if ('type' in o && 'source' in o) return 'json-ads';
+  throw new LineError('JSON object with neither ADS keys (timestamp, type, source) nor IDS keys (srcIp, firstSeen, signatureName)');
 }
 
 /** A string, number or boolean as text; empty, null and missing as null; anything else is an error. */

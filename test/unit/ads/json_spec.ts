@@ -66,7 +66,7 @@ describe('ADS and IDS JSON', () => {
     assert.equal(events[1].detectedAt, null);
     assert.equal(rejects.length, 1);
     assert.equal(rejects[0].lineNumber, 2);
-    assert.match(rejects[0].reason, /no source address/);
+    assert.match(rejects[0].reason, /neither ADS keys \(timestamp, type, source\) nor IDS keys/);
   });
 
   it('rejects invalid JSON, non-objects, a missing type and wrongly typed keys, one by one', () => {
@@ -94,6 +94,12 @@ describe('ADS and IDS JSON', () => {
         [2, 'JSON value is null, not an event object'],
       ],
     );
+  });
+
+  it('reads an ADS object without "timestamp" as ADS when it has no IDS keys', () => {
+    const { events } = parse({ type: 'SCANS', source: '10.0.0.1' });
+    assert.equal(events[0].format, 'json-ads');
+    assert.equal(events[0].detectedAt, null);
   });
 
   it('follows a forced JSON kind and refuses objects when a text format is forced', () => {
