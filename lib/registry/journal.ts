@@ -52,48 +52,71 @@ export class Journal {
     private readonly compactFactor = 4,
   ) {}
 
-  /** Reads the journal synchronously and opens it for appends. */
+  /** Reads the journal synchronously (in chunks, to bound memory) and opens it for appends. */
   load(): LoadResult {
     const entries = new Map<string, RegistryEntry>();
-    let buf: Buffer;
+    const name = path.basename(this.file);
+    let fd: number;
     try {
-      buf = fs.readFileSync(this.file);
+      fd = fs.openSync(this.file, 'r');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      buf = Buffer.alloc(0);
+      return this.openForAppend(entries);
     }
-    let start = 0;
+    const intern = new Map<string, string>();
+    const shared = (v: string) => intern.get(v) ?? (intern.set(v, v), v);
     let lineNo = 0;
     let bad = 0;
-    let clean = true;
-    while (start < buf.length) {
-      const nl = buf.indexOf(10, start);
-      const end = nl === -1 ? buf.length : nl;
+    let pendingBad = false; // the previous unreadable line: torn if nothing follows it
+    let carry = Buffer.alloc(0);
+    const chunk = Buffer.alloc(4 * 1024 * 1024);
+    const apply = (line: Buffer) => {
       lineNo++;
-      const last = nl === -1 || nl === buf.length - 1;
-      if (end > start) {
-        const rec = parseRecord(buf.toString('utf8', start, end));
-        if (rec === undefined) {
-          bad++;
-          clean = false;
-          this.log.warn(
-            last
-              ? `${path.basename(this.file)}: dropped a torn last record (line ${lineNo}); all earlier records kept`
-              : `${path.basename(this.file)}: skipped an unreadable record at line ${lineNo}`,
-          );
-        } else {
-          if ('p' in rec) entries.set(rec.p.id, rec.p);
-          else entries.delete(rec.d);
-          this.lines++;
-        }
+      if (line.length === 0) return;
+      if (pendingBad) this.log.warn(`${name}: skipped an unreadable record at line ${lineNo - 1}`);
+      pendingBad = false;
+      const rec = parseRecord(line.toString('utf8'));
+      if (rec === undefined) {
+        bad++;
+        pendingBad = true;
+      } else if ('p' in rec) {
+        const e = rec.p;
+        e.configId = shared(e.configId);
+        e.scope = shared(e.scope);
+        entries.set(e.id, e);
+        this.lines++;
+      } else {
+        entries.delete(rec.d);
+        this.lines++;
       }
-      if (nl === -1) clean = false; // no trailing newline: rewrite so the next append starts on a fresh line
-      start = end + 1;
+    };
+    try {
+      for (;;) {
+        const n = fs.readSync(fd, chunk, 0, chunk.length, null);
+        if (n === 0) break;
+        const data = carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, n)]) : chunk.subarray(0, n);
+        let start = 0;
+        for (let nl = data.indexOf(10, start); nl !== -1; nl = data.indexOf(10, start)) {
+          apply(data.subarray(start, nl));
+          start = nl + 1;
+        }
+        carry = Buffer.from(data.subarray(start));
+      }
+    } finally {
+      fs.closeSync(fd);
     }
-    if (!clean || bad > 0) {
+    // A last line without its newline is a write cut short, unless it happens to parse.
+    const unterminated = carry.length > 0;
+    if (unterminated) apply(carry);
+    if (pendingBad) this.log.warn(`${name}: dropped a torn last record (line ${lineNo}); all earlier records kept`);
+    if (unterminated || bad > 0) {
       this.writeSnapshotSync(entries.values());
       this.lines = entries.size;
     }
+    return this.openForAppend(entries);
+  }
+
+  private openForAppend(entries: Map<string, RegistryEntry>): LoadResult {
     this.fd = fs.openSync(this.file, 'a');
     fsyncDir(path.dirname(this.file));
     return { entries, lines: this.lines };
