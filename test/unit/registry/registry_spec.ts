@@ -168,3 +168,47 @@ describe('registry: durable journal', function () {
     assert.ok(reg.isActive(key('10.0.0.5/32')));
   });
 });
+
+describe('registry: kill -9 while writing', function () {
+  it('every acknowledged change survives SIGKILL and the file loads', async function () {
+    const { spawn } = await import('node:child_process');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'flowmon-kill-'));
+    const file = path.join(dir, 'registry.jsonl');
+    const registryModule = path.join(__dirname, '..', '..', '..', 'lib', 'registry', 'registry.ts');
+    const code = `
+      const { MitigationRegistry } = require(${JSON.stringify(registryModule)});
+      const reg = new MitigationRegistry({ file: ${JSON.stringify(file)} });
+      let i = 0;
+      (async () => {
+        for (;;) {
+          const batch = [];
+          for (let j = 0; j < 50; j++, i++) {
+            batch.push(reg.arm({ key: { configId: 'lm', scope: 'global:block', target: 't' + i }, kind: 'loadmaster', ttlSeconds: 60 }));
+          }
+          await Promise.all(batch);
+          process.stdout.write(i + '\\n');
+        }
+      })();
+    `;
+    const child = spawn(process.execPath, ['--require', 'tsx/cjs', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let acknowledged = 0;
+    child.stdout.on('data', (d: Buffer) => {
+      const last = d.toString().trim().split('\n').pop();
+      if (last) acknowledged = Number(last);
+    });
+    await new Promise<void>((resolve) => {
+      const wait = () => (acknowledged >= 2000 ? resolve() : setTimeout(wait, 5));
+      wait();
+    });
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    const reg = new MitigationRegistry({ file, log: { warn: () => undefined } });
+    try {
+      assert.ok(reg.size >= acknowledged, `${reg.size} entries loaded, ${acknowledged} acknowledged`);
+      for (let i = 0; i < acknowledged; i++) assert.ok(reg.getByKey(key(`t${i}`, 'global:block', 'lm')), `t${i} lost`);
+    } finally {
+      await reg.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
