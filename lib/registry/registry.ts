@@ -6,16 +6,17 @@
  */
 import { EventEmitter } from 'node:events';
 import type { ApplianceKind, MitigationKey } from '../mitigation/types';
+import { Journal, JournalLog } from '../durable/journal';
 import {
   copyEntry,
   entryId,
+  isRegistryEntry,
   keyString,
   MAX_BLOCK_HISTORY,
   MAX_EVENT_IDS,
   RegistryEntry,
   ReleasedBy,
 } from './entry';
-import { Journal, JournalLog } from './journal';
 
 export type ChangeType =
   | 'armed'
@@ -71,7 +72,7 @@ const DAY = 86_400_000;
 
 export class MitigationRegistry extends EventEmitter {
   private readonly byId = new Map<string, RegistryEntry>();
-  private readonly journal: Journal | undefined;
+  private readonly journal: Journal<RegistryEntry> | undefined;
   private readonly now: () => number;
   private retentionMs: number;
 
@@ -82,7 +83,17 @@ export class MitigationRegistry extends EventEmitter {
     this.retentionMs = opts.retentionMs ?? 30 * DAY;
     const log = opts.log ?? { warn: () => undefined };
     if (opts.file) {
-      this.journal = new Journal(opts.file, () => this.byId.values(), () => this.byId.size, log);
+      this.journal = new Journal<RegistryEntry>(opts.file, {
+        liveEntries: () => this.byId.values(),
+        liveCount: () => this.byId.size,
+        log,
+        isRecord: isRegistryEntry,
+        intern: (e, shared) => {
+          e.configId = shared(e.configId);
+          e.scope = shared(e.scope);
+        },
+        label: 'registry journal',
+      });
       for (const [id, e] of this.journal.load().entries) this.byId.set(id, e);
     }
   }

@@ -55,7 +55,7 @@ describe('built package (dist/)', function () {
       { id: 'out', z: 'f1', type: 'helper' },
     ];
     await helper.load(parser, flow);
-    const got = new Promise<{ payload: { source: string; method: string } }>((resolve) => helper.getNode('out').on('input', resolve));
+    const got = new Promise<{ payload: { source: string; method: string } }>((resolve) => (helper.getNode('out') as unknown as NodeJS.EventEmitter).on('input', resolve));
     const line = ['42', '2026-11-22 10:00:00', '2026-11-22 09:58:00', 'SSHDICT', 'SSH dictionary attack', 'Security issues',
       'High', 'attempts: 120', '22', 'TCP', '192.0.2.10', 'attacker.example', '198.51.100.7', 'data feed 1', 'DOMAIN\\eve'];
     helper.getNode('p').receive({ payload: line.join('\t') + '\n' });

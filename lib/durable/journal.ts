@@ -1,5 +1,5 @@
 /**
- * Append-only JSON-lines journal: one line per change (`{"p":entry}` put, `{"d":id}` delete). A change is durable
+ * Append-only JSON-lines journal of records keyed by id: one line per change (`{"p":record}` put, `{"d":id}` delete). A change is durable
  * when its promise resolves (write + fsync). Changes queued in the same tick, or while a write is in flight, share
  * one write and one fsync (group commit). Loading replays the lines; a torn last line (crash mid-write) is dropped
  * and the file is rewritten clean. The journal is compacted into a snapshot when it grows past a multiple of the
@@ -8,7 +8,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { isRegistryEntry, RegistryEntry } from './entry';
 
 const write = promisify(fs.write);
 const fsync = promisify(fs.fsync);
@@ -18,19 +17,34 @@ export interface JournalLog {
   warn(msg: string): void;
 }
 
-type JournalRecord = { p: RegistryEntry } | { d: string };
+type JournalLine<T> = { p: T } | { d: string };
 
 interface Waiter {
   resolve: () => void;
   reject: (err: Error) => void;
 }
 
-export interface LoadResult {
-  entries: Map<string, RegistryEntry>;
+export interface LoadResult<T> {
+  entries: Map<string, T>;
   lines: number;
 }
 
-export class Journal {
+export interface JournalOptions<T> {
+  /** Current records, read at compaction time (the owner updates memory before journaling). */
+  liveEntries: () => Iterable<T>;
+  liveCount: () => number;
+  log: JournalLog;
+  /** Accepts a parsed record as a T (an unreadable record counts as torn). */
+  isRecord: (value: unknown) => value is T;
+  /** Lets the owner share repeated strings between loaded records to save memory. */
+  intern?: (record: T, shared: (text: string) => string) => void;
+  /** Compact once the journal holds more than this many lines per live record. */
+  compactFactor?: number;
+  /** Names the journal in errors. */
+  label?: string;
+}
+
+export class Journal<T extends { id: string }> {
   private fd: number | undefined;
   private pending: string[] = [];
   private waiters: Waiter[] = [];
@@ -40,21 +54,30 @@ export class Journal {
   private idle: Promise<void> = Promise.resolve();
   private closed = false;
 
-  /**
-   * @param liveEntries current entries, read at compaction time (the registry updates memory before journaling).
-   * @param compactFactor compact once the journal holds more than this many lines per live entry.
-   */
+  private readonly liveEntries: () => Iterable<T>;
+  private readonly liveCount: () => number;
+  private readonly log: JournalLog;
+  private readonly isRecord: (value: unknown) => value is T;
+  private readonly intern: JournalOptions<T>['intern'];
+  private readonly compactFactor: number;
+  private readonly label: string;
+
   constructor(
     readonly file: string,
-    private readonly liveEntries: () => Iterable<RegistryEntry>,
-    private readonly liveCount: () => number,
-    private readonly log: JournalLog,
-    private readonly compactFactor = 4,
-  ) {}
+    options: JournalOptions<T>,
+  ) {
+    this.liveEntries = options.liveEntries;
+    this.liveCount = options.liveCount;
+    this.log = options.log;
+    this.isRecord = options.isRecord;
+    this.intern = options.intern;
+    this.compactFactor = options.compactFactor ?? 4;
+    this.label = options.label ?? 'journal';
+  }
 
   /** Reads the journal synchronously (in chunks, to bound memory) and opens it for appends. */
-  load(): LoadResult {
-    const entries = new Map<string, RegistryEntry>();
+  load(): LoadResult<T> {
+    const entries = new Map<string, T>();
     const name = path.basename(this.file);
     let fd: number;
     try {
@@ -75,14 +98,13 @@ export class Journal {
       if (line.length === 0) return;
       if (pendingBad) this.log.warn(`${name}: skipped an unreadable record at line ${lineNo - 1}`);
       pendingBad = false;
-      const rec = parseRecord(line.toString('utf8'));
+      const rec = parseLine(line.toString('utf8'), this.isRecord);
       if (rec === undefined) {
         bad++;
         pendingBad = true;
       } else if ('p' in rec) {
         const e = rec.p;
-        e.configId = shared(e.configId);
-        e.scope = shared(e.scope);
+        this.intern?.(e, shared);
         entries.set(e.id, e);
         this.lines++;
       } else {
@@ -116,13 +138,13 @@ export class Journal {
     return this.openForAppend(entries);
   }
 
-  private openForAppend(entries: Map<string, RegistryEntry>): LoadResult {
+  private openForAppend(entries: Map<string, T>): LoadResult<T> {
     this.fd = fs.openSync(this.file, 'a');
     fsyncDir(path.dirname(this.file));
     return { entries, lines: this.lines };
   }
 
-  putEntry(entry: RegistryEntry): Promise<void> {
+  putEntry(entry: T): Promise<void> {
     return this.append({ p: entry });
   }
 
@@ -154,8 +176,8 @@ export class Journal {
     return this.lines;
   }
 
-  private append(rec: JournalRecord): Promise<void> {
-    if (this.closed) return Promise.reject(new Error('registry journal is closed'));
+  private append(rec: JournalLine<T>): Promise<void> {
+    if (this.closed) return Promise.reject(new Error(`${this.label} is closed`));
     this.pending.push(JSON.stringify(rec) + '\n');
     return new Promise((resolve, reject) => {
       this.waiters.push({ resolve, reject });
@@ -199,7 +221,7 @@ export class Journal {
   }
 
   private async writeAll(data: Buffer): Promise<void> {
-    if (this.fd === undefined) throw new Error('registry journal is not open');
+    if (this.fd === undefined) throw new Error(`${this.label} is not open`);
     let off = 0;
     while (off < data.length) {
       const { bytesWritten } = await write(this.fd, data, off, data.length - off);
@@ -235,7 +257,7 @@ export class Journal {
     this.lines = count;
   }
 
-  private writeSnapshotSync(entries: Iterable<RegistryEntry>): void {
+  private writeSnapshotSync(entries: Iterable<T>): void {
     const tmp = `${this.file}.tmp`;
     const fd = fs.openSync(tmp, 'w');
     try {
@@ -251,7 +273,7 @@ export class Journal {
   }
 }
 
-function parseRecord(line: string): JournalRecord | undefined {
+function parseLine<T>(line: string, isRecord: (value: unknown) => value is T): JournalLine<T> | undefined {
   let v: unknown;
   try {
     v = JSON.parse(line);
@@ -259,7 +281,7 @@ function parseRecord(line: string): JournalRecord | undefined {
     return undefined;
   }
   const r = v as { p?: unknown; d?: unknown } | null;
-  if (r && isRegistryEntry(r.p)) return { p: r.p };
+  if (r && isRecord(r.p)) return { p: r.p };
   if (r && typeof r.d === 'string') return { d: r.d };
   return undefined;
 }
