@@ -3,12 +3,13 @@ import { BenchRow, perSecond } from './table';
 import { parseInput, ParseOptions } from '../lib/ads/parse-lines';
 
 const LINES = 100_000;
+const CHUNK = 10_000;
 const PARSER_TARGET = 100_000;
 const NODE_TARGET = 20_000;
 const NODE_MESSAGES = 10;
 const NODE_LINES_PER_MESSAGE = 10_000;
 
-const OPTIONS: ParseOptions = { format: 'auto', timeZone: 'Europe/Prague', maxLineLength: 65_536, maxEvents: LINES };
+const OPTIONS: ParseOptions = { format: 'auto', timeZone: 'Europe/Prague', maxLineLength: 65_536, maxEvents: CHUNK };
 
 function ipv4(i: number, net = 10): string {
   return `${net}.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
@@ -53,19 +54,30 @@ function lines(make: (i: number) => string, count: number, offset = 0): string {
   return `${Array.from({ length: count }, (_, i) => make(i + offset)).join('\n')}\n`;
 }
 
-function measureParser(name: string, text: string): BenchRow {
+/** Parses LINES lines as inputs of CHUNK lines each (the node's default limit per message); best of 3 rounds. */
+function measureParser(name: string, make: (i: number) => string): BenchRow {
+  const inputs = Array.from({ length: LINES / CHUNK }, (_, c) => lines(make, CHUNK, c * CHUNK));
   let best = Infinity;
   for (let round = 0; round < 4; round++) {
+    let events = 0;
     const started = process.hrtime.bigint();
-    const { events, rejects } = parseInput(text, OPTIONS);
-    const ms = Number(process.hrtime.bigint() - started) / 1e6;
-    if (events.length !== LINES || rejects.length !== 0) {
-      throw new Error(`${name}: ${events.length} events, ${rejects.length} rejects (first: ${rejects[0]?.reason})`);
+    for (const text of inputs) {
+      const outcome = parseInput(text, OPTIONS);
+      if (outcome.rejects.length !== 0) throw new Error(`${name}: rejected: ${outcome.rejects[0].reason}`);
+      events += outcome.events.length;
     }
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    if (events !== LINES) throw new Error(`${name}: ${events} events of ${LINES}`);
     if (round > 0) best = Math.min(best, ms); // round 0 warms up
   }
   const rate = (LINES * 1000) / best;
-  return { area: 'parser', metric: `${name} events/s (1 core)`, value: perSecond(LINES, best), target: '>= 100,000/s', ok: rate >= PARSER_TARGET };
+  return {
+    area: 'parser',
+    metric: `${name} events/s (1 core, ${LINES / CHUNK} inputs × ${CHUNK.toLocaleString('en-US')} lines)`,
+    value: perSecond(LINES, best),
+    target: '>= 100,000/s',
+    ok: rate >= PARSER_TARGET,
+  };
 }
 
 async function measureNode(): Promise<BenchRow> {
@@ -109,9 +121,9 @@ async function measureNode(): Promise<BenchRow> {
 
 export async function run(): Promise<BenchRow[]> {
   return [
-    measureParser('TSV', lines(tsvLine, LINES)),
-    measureParser('JSON', lines(jsonLine, LINES)),
-    measureParser('CEF', lines(cefLine, LINES)),
+    measureParser('TSV', tsvLine),
+    measureParser('JSON', jsonLine),
+    measureParser('CEF', cefLine),
     await measureNode(),
   ];
 }

@@ -124,9 +124,12 @@ function isBlank(line: string): boolean {
 
 /** A pretty-printed JSON document (an array, or one object over several lines), else undefined. */
 function wholeJsonDocument(text: string): unknown {
+  let i = 0;
+  while (i < text.length && /\s/.test(text[i])) i++;
+  const first = text.charCodeAt(i);
+  if (first !== 91 /* [ */ && first !== 123 /* { */) return undefined;
   const trimmed = text.trim();
-  const first = trimmed.charCodeAt(0);
-  if (first !== 91 /* [ */ && !(first === 123 /* { */ && trimmed.includes('\n'))) return undefined;
+  if (first === 123 && !trimmed.includes('\n')) return undefined;
   try {
     return JSON.parse(trimmed) as unknown;
   } catch {

@@ -34,7 +34,8 @@ export function splitSyslog(line: string, zone: string, now: number): SyslogSpli
   if (at === 0) return { cef: line, time: null };
   const before = line.charCodeAt(at - 1);
   if (before !== 32 && before !== 62 /* '>' */) return null;
-  return { cef: line.slice(at), time: headerTime(line.slice(0, at).replace(PRI, ''), zone, now) };
+  const header = line.charCodeAt(0) === 60 /* < */ ? line.slice(0, at).replace(PRI, '') : line;
+  return { cef: line.slice(at), time: headerTime(header, zone, now) };
 }
 
 let last = { time: '', zone: '', minute: -1, result: null as string | null };

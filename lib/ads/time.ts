@@ -98,12 +98,24 @@ const WITH_ZONE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:
  * or milliseconds (13 digits), or an ISO time that carries its own offset. Null when empty or unreadable.
  */
 export function parseAdsTime(text: string, zone: string): string | null {
-  if (text === '') return null;
-  const m = DATE_TIME.exec(text);
-  if (m) {
-    const epoch = wallTimeToEpoch(+m[1], +m[2], +m[3], +m[4], +m[5], +m[6], zone);
-    return epoch === null ? null : new Date(epoch).toISOString();
+  return text === '' ? null : readAdsTime(text, zone);
+}
+
+const readAdsTime = rememberLast((text: string, zone: string): string | null => {
+  if (text.length === 19 && text.charCodeAt(4) === 45 && text.charCodeAt(7) === 45 && text.charCodeAt(13) === 58) {
+    const year = digitsAt(text, 0, 4);
+    const month = digitsAt(text, 5, 2);
+    const day = digitsAt(text, 8, 2);
+    const h = digitsAt(text, 11, 2);
+    const m = digitsAt(text, 14, 2);
+    const sec = digitsAt(text, 17, 2);
+    const separator = text.charCodeAt(10);
+    if ((separator === 32 || separator === 84) && text.charCodeAt(16) === 58 && Math.min(year, month, day, h, m, sec) >= 0) {
+      return isoOf(wallTimeToEpoch(year, month, day, h, m, sec, zone));
+    }
   }
+  const m = DATE_TIME.exec(text);
+  if (m) return isoOf(wallTimeToEpoch(+m[1], +m[2], +m[3], +m[4], +m[5], +m[6], zone));
   if (/^\d{1,10}$/.test(text)) return new Date(Number(text) * 1000).toISOString();
   if (/^\d{13}$/.test(text)) return new Date(Number(text)).toISOString();
   if (WITH_ZONE.test(text)) {
@@ -111,7 +123,7 @@ export function parseAdsTime(text: string, zone: string): string | null {
     return Number.isNaN(ms) ? null : new Date(ms).toISOString();
   }
   return null;
-}
+});
 
 const MONTHS: Record<string, number> = {
   jan: 1, feb: 2, mar: 3, apr: 4, may: 5, jun: 6, jul: 7, aug: 8, sep: 9, oct: 10, nov: 11, dec: 12,
