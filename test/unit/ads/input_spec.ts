@@ -97,6 +97,7 @@ describe('ADS input handling', () => {
       assert.equal(parseAdsTime('2025-03-30 02:30:00', ZONE), '2025-03-30T01:30:00.000Z');
       assert.equal(parseAdsTime('2025-03-30 03:30:00', ZONE), '2025-03-30T01:30:00.000Z');
       assert.equal(parseAdsTime('2025-11-15 10:00:00', 'Asia/Kolkata'), '2025-11-15T04:30:00.000Z');
+      assert.equal(parseAdsTime('2025-11-15 10:00:00', 'UTC'), '2025-11-15T10:00:00.000Z', 'same text, other zone');
     });
 
     it('accepts epoch seconds and times with an offset; returns null for the unreadable', () => {
