@@ -27,6 +27,13 @@ const NOTIFIED = new Set(['released', 'release-failed', 'orphaned']);
 const liveNodes = new Set<string>();
 
 export = function (RED: NodeAPI) {
+  /** The dialog's number in its unit, or text with its own unit ("30s", "24h": e.g. from `${BLOCK_TTL}`). */
+  function dialogTtl(def: TtlNodeDef): number {
+    const text = String(def.ttl ?? '').trim();
+    if (/[smhd]$/i.test(text)) return parseTtl(text);
+    return parseTtl(toSeconds(Number(text === '' ? 24 : text), def.ttlUnit ?? 'h'));
+  }
+
   function FlowmonMitigationTtl(this: Node, def: TtlNodeDef) {
     RED.nodes.createNode(this, def);
     setup(this, def);
@@ -37,7 +44,7 @@ export = function (RED: NodeAPI) {
     let baseTtl = 0;
     let configError: Error | undefined;
     try {
-      baseTtl = parseTtl(toSeconds(Number(def.ttl ?? 24), def.ttlUnit ?? 'h'));
+      baseTtl = dialogTtl(def);
     } catch (err) {
       configError = new Error(`invalid TTL in the node settings: ${(err as Error).message}`);
     }

@@ -87,6 +87,21 @@ describe('flowmon-mitigation-ttl', function () {
     assert.ok(registry().isActive({ configId: 'lm', scope: 'global:block', target: '10.0.0.5/32' }));
   });
 
+  it('takes a dialog TTL written with its own unit, as ${BLOCK_TTL} delivers it', async () => {
+    await load({ ttl: '30s', ttlUnit: 'h' });
+    send({ payload: { mitigation: loadMasterMitigation('10.0.0.7/32') } });
+    await until(() => out.length === 1, 'armed');
+    assert.equal(out[0].ttl, 30);
+  });
+
+  it('refuses to work with an unusable dialog TTL such as an unset ${BLOCK_TTL} made "0s"', async () => {
+    await load({ ttl: '0s' });
+    send({ payload: { mitigation: loadMasterMitigation('10.0.0.8/32') } });
+    await until(() => errs.length === 1, 'error');
+    assert.match(errs[0].error!.message, /invalid TTL in the node settings/);
+    assert.equal(out.length, 0);
+  });
+
   it('msg.ttl overrides the dialog; a repeat extends to the later expiry and never shortens', async () => {
     await load();
     const c = fakeTime();
