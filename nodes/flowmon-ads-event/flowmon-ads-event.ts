@@ -11,6 +11,7 @@ import {
 } from '../../lib/ads/parse-lines';
 import { secretMatches } from '../../lib/ads/secret';
 import { hostTimeZone, isValidTimeZone } from '../../lib/ads/time';
+import { getIntake, INTAKE_PROPERTY, IntakeRecord } from '../../lib/intake';
 
 interface AdsEventDef extends NodeDef {
   format?: string;
@@ -31,7 +32,7 @@ interface Receipt {
   accepted: number;
   rejected: number;
   filtered: number;
-  /** Only on 401 and 413. */
+  /** Only on 401, 413 and 503. */
   error?: string;
 }
 
@@ -69,7 +70,26 @@ export = function (RED: NodeAPI): void {
     };
     showTotals('green');
 
-    this.on('input', (msg: NodeMessageInFlow, send, done) => {
+    // Accepted events are journaled before the receipt leaves, and events a crash left unfinished are sent again
+    // once the flows have started (see lib/intake).
+    const intake = getIntake(RED as unknown as Parameters<typeof getIntake>[0]);
+    const replay = intake?.ledger.takeUnsettled(this.id) ?? [];
+    const onFlowsStarted = () => {
+      RED.events.removeListener('flows:started', onFlowsStarted);
+      if (replay.length === 0) return;
+      this.warn(`sending again ${replay.length} event(s) accepted before Node-RED stopped but not finished`);
+      for (const record of replay.splice(0)) {
+        this.send([replayMessage(record), null, null]);
+        intake?.tracker.sent(record.id);
+      }
+    };
+    if (replay.length > 0) RED.events.on('flows:started', onFlowsStarted);
+    this.on('close', (_removed: boolean, closed: () => void) => {
+      RED.events.removeListener('flows:started', onFlowsStarted);
+      closed();
+    });
+
+    this.on('input', async (msg: NodeMessageInFlow, send, done) => {
       try {
         const secret = this.credentials?.secret;
         if (secret && !secretMatches(secret, requestHeader(msg, SECRET_HEADER))) {
@@ -97,8 +117,20 @@ export = function (RED: NodeAPI): void {
         totals.rejected += counts.rejected;
         totals.filtered += counts.filtered;
         const usable = counts.accepted + counts.filtered > 0;
+        let intakeIds: string[] = [];
+        try {
+          intakeIds = (await intake?.ledger.record(this.id, events.map((m) => m.payload as AdsEvent))) ?? [];
+        } catch (err) {
+          showTotals('red', '503 journal not writable');
+          const error = `events not accepted: the intake journal could not be written (${(err as Error).message})`;
+          send([null, null, receipt(msg, 503, { accepted: 0, rejected: 0, filtered: 0, error })]);
+          done(new Error(error));
+          return;
+        }
+        intakeIds.forEach((id, i) => ((events[i] as Record<string, unknown>)[INTAKE_PROPERTY] = id));
         showTotals(counts.rejected > 0 ? (usable ? 'yellow' : 'red') : 'green');
         send([events, rejects, receipt(msg, usable ? 202 : 400, counts)]);
+        for (const id of intakeIds) intake?.tracker.sent(id);
         done();
       } catch (err) {
         done(err as Error);
@@ -113,6 +145,10 @@ export = function (RED: NodeAPI): void {
 
 function eventMessage(event: AdsEvent): NodeMessage {
   return { topic: event.source, payload: event };
+}
+
+function replayMessage(record: IntakeRecord): NodeMessage {
+  return { ...eventMessage(record.event), replayed: true, [INTAKE_PROPERTY]: record.id } as NodeMessage;
 }
 
 /** The input message itself (keeping msg.req/msg.res for an HTTP response node) with the counts. */
