@@ -14,7 +14,6 @@ import { cefEvents, jsonEvents, tsvEvents } from './support/sample-events';
 const PALETTE_TYPES = ['flowmon-ads-event', 'flowmon-loadmaster-acl', 'flowmon-cryptospike-user', 'flowmon-mitigation-ttl'];
 const CONFIG_TYPES = ['flowmon-loadmaster-config', 'flowmon-cryptospike-config'];
 const screenshots = join(tmpRoot, 'screenshots');
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Win = any;
 
 async function openAndCancel(page: Page, open: string, cancel: string, tray: string): Promise<void> {
