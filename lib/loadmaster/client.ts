@@ -1,4 +1,5 @@
 import type { ApplianceHttp } from '../http/appliance-http';
+import { ApplianceConnectionError } from '../http/errors';
 import { DEFAULT_RETRY, RetryOptions, withRetry } from '../http/retry';
 import type { LoadMasterList, LoadMasterScope } from '../mitigation/types';
 import type { PacedQueue } from '../pacing/paced-queue';
@@ -14,6 +15,11 @@ export interface LoadMasterClientOptions {
   /** Every API call to this appliance (each retry attempt included) goes through this queue. */
   queue: PacedQueue;
   retry?: RetryOptions;
+  /**
+   * While the LoadMaster is unreachable (refused, reset, timed out), a call whose retries are spent is tried again
+   * every `retry.maxDelayMs` until this long after its first attempt (default 0: no waiting beyond the retries).
+   */
+  outageRetryMs?: number;
   /** The appliance's own limit as the client keeps it at arrival (see ArrivalGate); none when omitted. */
   arrivalLimit?: { maxCalls: number; windowMs: number };
 }
@@ -35,11 +41,13 @@ export class LoadMasterClient {
   private readonly authKind: LoadMasterAuthKind;
   private readonly secrets: string[];
   private readonly gate: ArrivalGate | null;
+  private readonly outageRetryMs: number;
 
   constructor(options: LoadMasterClientOptions) {
     this.http = options.http;
     this.queue = options.queue;
     this.retry = options.retry ?? DEFAULT_RETRY;
+    this.outageRetryMs = options.outageRetryMs ?? 0;
     this.gate = options.arrivalLimit ? new ArrivalGate(options.arrivalLimit.maxCalls, options.arrivalLimit.windowMs) : null;
     if ('apiKey' in options.auth) {
       this.authFields = { apikey: options.auth.apiKey };
@@ -128,8 +136,17 @@ export class LoadMasterClient {
     }
   }
 
-  private call(fields: Fields, priority: number): Promise<Record<string, unknown>> {
-    return withRetry(() => this.queue.run(() => this.callOnce(fields), priority), this.retry);
+  /** A block asked for during a short outage is applied when the LoadMaster is back, instead of being lost. */
+  private async call(fields: Fields, priority: number): Promise<Record<string, unknown>> {
+    const started = Date.now();
+    for (;;) {
+      try {
+        return await withRetry(() => this.queue.run(() => this.callOnce(fields), priority), this.retry);
+      } catch (err) {
+        if (!(err instanceof ApplianceConnectionError) || Date.now() - started >= this.outageRetryMs) throw err;
+        await new Promise((resolve) => setTimeout(resolve, this.retry.maxDelayMs));
+      }
+    }
   }
 
   private async callOnce(fields: Fields): Promise<Record<string, unknown>> {

@@ -37,6 +37,7 @@ export function connectLoadMaster(settings: LoadMasterSettings): LoadMasterConne
     queue,
     auth: settings.auth,
     retry: { ...DEFAULT_RETRY, attempts: settings.attempts },
+    outageRetryMs: settings.outageRetryMs,
     arrivalLimit: { maxCalls: settings.rateCalls, windowMs: settings.rateWindowMs },
   });
   return {

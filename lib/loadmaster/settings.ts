@@ -16,6 +16,7 @@ export interface LoadMasterConfigFields {
   rateWindow?: unknown;
   maxQueued?: unknown;
   retries?: unknown;
+  outageRetry?: unknown;
   neverBlock?: unknown;
   protectHost?: unknown;
   stormCap?: unknown;
@@ -42,6 +43,8 @@ export interface LoadMasterSettings {
   maxQueued: number;
   /** Attempts in all for connection errors and 5xx (1 = no retry). */
   attempts: number;
+  /** How long a call keeps being retried while the LoadMaster is unreachable (0 = only `attempts`). */
+  outageRetryMs: number;
   neverBlock: string[];
   protectHost: boolean;
   stormCap: number;
@@ -55,6 +58,7 @@ export const DEFAULTS = {
   rateWindowSeconds: 3,
   maxQueued: 10_000,
   retries: 3,
+  outageRetrySeconds: 120,
   stormCap: 60,
   ipv6Prefix: 128,
 } as const;
@@ -117,6 +121,8 @@ export function readLoadMasterSettings(fields: LoadMasterConfigFields, credentia
     rateWindowMs: Math.round(rateWindow * 1000),
     maxQueued: readNumber(fields.maxQueued, DEFAULTS.maxQueued, { name: 'queue limit', min: 1, max: 1_000_000 }),
     attempts: 1 + readNumber(fields.retries, DEFAULTS.retries, { name: 'retries', min: 0, max: 10 }),
+    outageRetryMs:
+      1000 * readNumber(fields.outageRetry, DEFAULTS.outageRetrySeconds, { name: 'outage retry (s)', min: 0, max: 3600 }),
     neverBlock: readNeverBlock(fields.neverBlock),
     protectHost: readBool(fields.protectHost, true),
     stormCap: readNumber(fields.stormCap, DEFAULTS.stormCap, { name: 'storm cap (blocks per minute)', min: 1, max: 100_000 }),

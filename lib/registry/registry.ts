@@ -131,9 +131,11 @@ export class MitigationRegistry extends EventEmitter {
   }
 
   /** Counts by state and the nearest expiry of an active entry (for status badges). */
-  summary(): RegistrySummary {
+  /** Counts of the entries (those `include` accepts, when given). */
+  summary(include?: (e: RegistryEntry) => boolean): RegistrySummary {
     const s: RegistrySummary = { active: 0, pending: 0, orphaned: 0 };
     for (const e of this.byId.values()) {
+      if (include && !include(e)) continue;
       if (e.state === 'active') {
         s.active++;
         if (s.nextExpiry === undefined || e.expiresAt < s.nextExpiry) s.nextExpiry = e.expiresAt;

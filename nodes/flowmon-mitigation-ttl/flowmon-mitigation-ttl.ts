@@ -1,4 +1,5 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
+import { isAdsEvent } from '../../lib/ads/event';
 import { Mitigation, mitigationKey } from '../../lib/mitigation/types';
 import { getRegistry, RegistryChange, RuntimeRegistry } from '../../lib/registry';
 import { reconcile } from '../../lib/lifecycle/reconcile';
@@ -28,10 +29,14 @@ const liveNodes = new Set<string>();
 
 export = function (RED: NodeAPI) {
   /** The dialog's number in its unit, or text with its own unit ("30s", "24h": e.g. from `${BLOCK_TTL}`). */
-  function dialogTtl(def: TtlNodeDef): number {
+  function dialogTtl(def: TtlNodeDef, warn: (text: string) => void): number {
     const text = String(def.ttl ?? '').trim();
+    if (text === '') {
+      warn('no TTL set (an unset ${BLOCK_TTL}?): blocks last the default 24 h');
+      return parseTtl('24h');
+    }
     if (/[smhd]$/i.test(text)) return parseTtl(text);
-    return parseTtl(toSeconds(Number(text === '' ? 24 : text), def.ttlUnit ?? 'h'));
+    return parseTtl(toSeconds(Number(text), def.ttlUnit ?? 'h'));
   }
 
   function FlowmonMitigationTtl(this: Node, def: TtlNodeDef) {
@@ -44,7 +49,7 @@ export = function (RED: NodeAPI) {
     let baseTtl = 0;
     let configError: Error | undefined;
     try {
-      baseTtl = dialogTtl(def);
+      baseTtl = dialogTtl(def, (text) => node.warn(text));
     } catch (err) {
       configError = new Error(`invalid TTL in the node settings: ${(err as Error).message}`);
     }
@@ -81,7 +86,7 @@ export = function (RED: NodeAPI) {
     }
 
     function showStatus(): void {
-      const s = registry.summary();
+      const s = registry.summary((e) => responsible(e.owner));
       const next = s.nextExpiry === undefined ? '' : `, next in ${formatDuration(s.nextExpiry - Date.now())}`;
       const extra = [s.pending ? `${s.pending} releasing` : '', s.orphaned ? `${s.orphaned} orphaned` : '']
         .filter(Boolean)
@@ -126,7 +131,8 @@ export = function (RED: NodeAPI) {
       const base = ttlIn === undefined ? baseTtl : parseTtl(ttlIn);
       const earlier = policy ? registry.earlierBlocks(key, policy.lookbackSeconds * 1000) : 0;
       const ttlSeconds = escalate(base, earlier, policy);
-      const eventId = payload?.event?.id ?? (msg as { event?: { id?: unknown } }).event?.id;
+      // The appliance nodes pass the ADS event on as the payload itself, with the mitigation added to it.
+      const eventId = isAdsEvent(payload) ? payload.id : (payload?.event?.id ?? (msg as { event?: { id?: unknown } }).event?.id);
       const result = await registry.arm({
         key,
         kind: m.appliance,

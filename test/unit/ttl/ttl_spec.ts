@@ -94,6 +94,34 @@ describe('flowmon-mitigation-ttl', function () {
     assert.equal(out[0].ttl, 30);
   });
 
+  it('falls back to 24 h, with a warning, when the dialog TTL is empty (an unset ${BLOCK_TTL})', async () => {
+    await load({ ttl: '', ttlUnit: 's' });
+    const warn = helper.getNode('ttl').warn as unknown as sinon.SinonSpy;
+    assert.ok(warn.calledWithMatch(/no TTL set/));
+    send({ payload: { mitigation: loadMasterMitigation('10.0.0.9/32') } });
+    await until(() => out.length === 1, 'armed');
+    assert.equal(out[0].ttl, 86_400);
+  });
+
+  it('records the id of the ADS event that the appliance node passed on as the payload', async () => {
+    await load();
+    send({ payload: { kind: 'ads', id: '5101', source: '10.0.0.10', mitigation: loadMasterMitigation('10.0.0.10/32') } });
+    await until(() => out.length === 1, 'armed');
+    assert.deepEqual(out[0].payload.entry.eventIds, ['5101']);
+  });
+
+  it('shows in its status only the entries it keeps', async () => {
+    const second = { id: 'ttl2', z: 'f1', type: 'flowmon-mitigation-ttl', ttl: 24, ttlUnit: 'h', reconcile: 0, wires: [[]] };
+    await helper.load([fakeAppliance, ttlNode], [...flow(), second] as never);
+    out = [];
+    helper.getNode('out').on('input', (m: unknown) => out.push(m as Msg));
+    helper.getNode('ttl2').receive({ payload: { mitigation: loadMasterMitigation('10.9.9.9/32') } } as never);
+    send({ payload: { mitigation: loadMasterMitigation('10.0.0.11/32') } });
+    await until(() => out.length === 1, 'armed');
+    const status = helper.getNode('ttl').status as unknown as sinon.SinonSpy;
+    await until(() => status.called && /^1 active/.test(status.lastCall.args[0].text), 'status shows 1 active');
+  });
+
   it('refuses to work with an unusable dialog TTL such as an unset ${BLOCK_TTL} made "0s"', async () => {
     await load({ ttl: '0s' });
     send({ payload: { mitigation: loadMasterMitigation('10.0.0.8/32') } });
