@@ -151,6 +151,17 @@ describe('LoadMaster client against the simulator', () => {
     await assert.rejects(quick.client.list('block', 'global'), ApplianceConnectionError);
   });
 
+  it('waits out an outage shorter than the outage retry window, and gives up after it', async () => {
+    const patient = connectTo(sim, { retries: 0, outageRetry: 2 });
+    extra.push(patient);
+    sim.switches.outage = true;
+    setTimeout(() => (sim.switches.outage = false), 1500);
+    assert.equal(await patient.client.add('block', 'global', '198.51.100.4/32', ''), 'added');
+    assert.equal(sim.calls.count('add'), 1, 'one add reached the LoadMaster, after the outage');
+    sim.switches.outage = true;
+    await assert.rejects(patient.client.list('block', 'global'), ApplianceConnectionError);
+  });
+
   it('accepts the pinned certificate and refuses a wrong fingerprint or an unknown CA', async () => {
     assert.match((await conn.client.testConnection()).message, /connected/);
     const wrong = connectTo(sim, { tlsFingerprint: 'ab'.repeat(32) });

@@ -9,6 +9,6 @@ export function connectTo(
   credentials: LoadMasterCredentials = { apiKey: sim.apiKey },
 ): LoadMasterConnection {
   return connectLoadMaster(
-    readLoadMasterSettings({ url: sim.url, tlsFingerprint: sim.fingerprint, timeout: 5, ...fields }, credentials),
+    readLoadMasterSettings({ url: sim.url, tlsFingerprint: sim.fingerprint, timeout: 5, outageRetry: 0, ...fields }, credentials),
   );
 }
