@@ -12,6 +12,8 @@ export interface RegistryEntry {
   configId: string;
   scope: string;
   target: string;
+  /** A readable name of the target, e.g. the CryptoSpike user name behind a SID. */
+  label?: string;
   state: EntryState;
   /** Armed from a `simulated` result: nothing is on the appliance, so release never calls it. */
   simulated: boolean;

@@ -44,6 +44,8 @@ export interface ArmRequest {
   simulated?: boolean;
   eventId?: string;
   owner?: string;
+  /** A readable name of the target, e.g. the user name behind a SID. */
+  label?: string;
 }
 
 export interface ArmResult {
@@ -324,6 +326,7 @@ function touch(e: RegistryEntry, now: number, req: ArmRequest): void {
   e.lastSeen = now;
   e.hits++;
   if (req.owner) e.owner = req.owner;
+  if (req.label) e.label = req.label;
   if (req.eventId && !e.eventIds.includes(req.eventId)) {
     e.eventIds.push(req.eventId);
     if (e.eventIds.length > MAX_EVENT_IDS) e.eventIds.splice(0, e.eventIds.length - MAX_EVENT_IDS);

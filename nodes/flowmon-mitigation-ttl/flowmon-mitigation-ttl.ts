@@ -140,6 +140,7 @@ export = function (RED: NodeAPI) {
         simulated: m.result === 'simulated',
         eventId: typeof eventId === 'string' || typeof eventId === 'number' ? String(eventId) : undefined,
         owner: node.id,
+        label: m.appliance === 'cryptospike' ? (m.user?.username ?? undefined) : undefined,
       });
       const out = RED.util.cloneMessage(msg) as NodeMessage & { ttl?: number };
       out.topic = result.type;

@@ -110,6 +110,19 @@ describe('flowmon-mitigation-ttl', function () {
     assert.deepEqual(out[0].payload.entry.eventIds, ['5101']);
   });
 
+  it('keeps the CryptoSpike user name beside the user id, for the sidebar', async () => {
+    await load();
+    const mitigation = {
+      appliance: 'cryptospike', config: 'lm', action: 'block', userIdType: 'WINDOWS', result: 'blocked',
+      user: { userId: 'S-1-5-21-1-2-3-1104', username: 'jdoe' }, at: new Date().toISOString(),
+    };
+    send({ payload: { kind: 'ads', id: '77', source: '10.0.0.12', mitigation } });
+    await until(() => out.length === 1, 'armed');
+    assert.equal(out[0].payload.entry.target, 'S-1-5-21-1-2-3-1104');
+    assert.equal(out[0].payload.entry.label, 'jdoe');
+    assert.equal(out[0].payload.entry.scope, 'user:WINDOWS');
+  });
+
   it('shows in its status only the entries it keeps', async () => {
     const second = { id: 'ttl2', z: 'f1', type: 'flowmon-mitigation-ttl', ttl: 24, ttlUnit: 'h', reconcile: 0, wires: [[]] };
     await helper.load([fakeAppliance, ttlNode], [...flow(), second] as never);
