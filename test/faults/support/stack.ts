@@ -144,8 +144,9 @@ export class Stack {
       CRYPTOSPIKE_TLS_INSECURE: 'false',
       ADS_SHARED_SECRET: SHARED_SECRET,
       BLOCK_TTL: options.blockTtl ?? '20s',
+      // CRYPTOSPIKE_TOKEN is set empty: left unset, the example's token credential is not empty and wins.
       ...(options.csAuth === 'user'
-        ? { CRYPTOSPIKE_USERNAME: cs.username, CRYPTOSPIKE_PASSWORD: cs.password }
+        ? { CRYPTOSPIKE_TOKEN: '', CRYPTOSPIKE_USERNAME: cs.username, CRYPTOSPIKE_PASSWORD: cs.password }
         : { CRYPTOSPIKE_TOKEN: cs.apiToken }),
     };
     const flow = loadExample();
