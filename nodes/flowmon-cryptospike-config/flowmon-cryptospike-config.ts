@@ -13,12 +13,11 @@ import {
 import type { MitigationKey, ReleaseOutcome } from '../../lib/mitigation/types';
 import type { CryptoSpikeConfigNode } from './config-node';
 import { StormCap } from '../../lib/safety/storm-cap';
+import { substituteEnvFields, typedOrDeployedSecret } from '../../lib/config/editor-values';
 
 type ConfigDef = NodeDef & CryptoSpikeConfigFields;
 
 const TYPE = 'flowmon-cryptospike-config';
-/** What the editor sends back for a password field that already holds a value. */
-const KEPT_SECRET = '__PWRD__';
 
 export = function (RED: NodeAPI): void {
   function CryptoSpikeConfig(this: CryptoSpikeConfigNode, def: ConfigDef): void {
@@ -75,15 +74,13 @@ export = function (RED: NodeAPI): void {
     '/flowmon-response/cryptospike/test',
     RED.auth.needsPermission('flowmon-response.read'),
     (req: Request, res: Response) => {
-      const body = (req.body ?? {}) as CryptoSpikeConfigFields & CryptoSpikeCredentials & { id?: string };
+      const body = substituteEnvFields((req.body ?? {}) as CryptoSpikeConfigFields & CryptoSpikeCredentials & { id?: string });
       const deployed = body.id ? (RED.nodes.getNode(body.id) as CryptoSpikeConfigNode | null) : null;
       const saved: CryptoSpikeCredentials = deployed?.credentials ?? {};
-      const secret = (given: string | undefined, kept: string | undefined) =>
-        !given || given === KEPT_SECRET ? kept : given;
       const credentials: CryptoSpikeCredentials = {
-        apiToken: secret(body.apiToken, saved.apiToken),
+        apiToken: typedOrDeployedSecret(body.apiToken, saved.apiToken),
         username: body.username?.trim() || saved.username,
-        password: secret(body.password, saved.password),
+        password: typedOrDeployedSecret(body.password, saved.password),
       };
       testConnection(body, credentials).then((result) => res.json(result));
     },

@@ -1,5 +1,6 @@
 import type { NodeAPI } from 'node-red';
 import type { Request, Response } from 'express';
+import { substituteEnv, substituteEnvFields, typedOrDeployedSecret } from '../../lib/config/editor-values';
 import { LoadMasterClient } from '../../lib/loadmaster/client';
 import { connectLoadMaster } from '../../lib/loadmaster/create';
 import { LoadMasterConfigFields, LoadMasterCredentials, readLoadMasterSettings } from '../../lib/loadmaster/settings';
@@ -12,17 +13,7 @@ interface LookupBody extends LoadMasterConfigFields {
   password?: string;
 }
 
-const PLACEHOLDER = '__PWRD__';
 const registeredOn = new WeakSet<object>();
-
-/** `${VAR}` as the editor sends it (not yet substituted by a deploy) → the variable's value. */
-function substituteEnv(value: unknown): unknown {
-  return typeof value === 'string' ? value.replace(/\$\{(\w+)\}/g, (_m, name: string) => process.env[name] ?? '') : value;
-}
-
-function secret(typed: unknown, deployed: string | undefined): string | undefined {
-  return typeof typed === 'string' && typed !== '' && typed !== PLACEHOLDER ? typed : deployed;
-}
 
 /**
  * Editor lookups through a LoadMaster config: "test connection" and the virtual-service picker. The dialog's
@@ -37,12 +28,11 @@ export function registerLoadMasterAdminRoutes(RED: NodeAPI): void {
     const deployed = body.id ? (RED.nodes.getNode(body.id) as { credentials?: LoadMasterCredentials } | null) : null;
     const stored = deployed?.credentials ?? {};
     const credentials: LoadMasterCredentials = {
-      apiKey: secret(substituteEnv(body.apiKey), stored.apiKey),
+      apiKey: typedOrDeployedSecret(body.apiKey, stored.apiKey),
       user: (substituteEnv(body.user) as string | undefined) || stored.user,
-      password: secret(substituteEnv(body.password), stored.password),
+      password: typedOrDeployedSecret(body.password, stored.password),
     };
-    const fields = Object.fromEntries(Object.entries(body).map(([k, v]) => [k, substituteEnv(v)])) as LoadMasterConfigFields &
-      Record<string, unknown>;
+    const fields = substituteEnvFields(body) as LoadMasterConfigFields & Record<string, unknown>;
     for (const name of ['tlsInsecure', 'simulate', 'protectHost']) {
       if (fields[`${name}Type`] === 'env') fields[name] = process.env[String(fields[name] ?? '')] ?? '';
     }

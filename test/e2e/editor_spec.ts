@@ -119,6 +119,26 @@ describe('editor with the main example (headless Chromium)', function () {
     }
   });
 
+  it('"Test connection" in both config dialogs reaches the simulators with the deployed credentials', async () => {
+    const { page } = browser;
+    const dialogs: Array<[string, string]> = [
+      ['flowmon-loadmaster-config', '#node-config-loadmaster-test'],
+      ['flowmon-cryptospike-config', '#node-config-cryptospike-test'],
+    ];
+    for (const [type, button] of dialogs) {
+      const n = readExample(MAIN_EXAMPLE).find((x) => x.type === type)!;
+      await page.evaluate(`RED.editor.editConfig('', '${type}', '${n.id}')`);
+      await page.locator(button).waitFor({ state: 'visible', timeout: 10000 });
+      await page.locator(button).click();
+      const result = page.locator(`${button}-result`);
+      await page.waitForFunction((sel) => (document.querySelector(sel)?.textContent ?? '…') !== '…', `${button}-result`, { timeout: 15000 });
+      const color = await result.evaluate((el) => getComputedStyle(el).color);
+      assert.equal(color, 'rgb(0, 128, 0)', `${type}: ${await result.textContent()}`);
+      await page.locator('#node-config-dialog-cancel').click();
+      await page.locator('.red-ui-tray').first().waitFor({ state: 'detached', timeout: 10000 });
+    }
+  });
+
   it("lists the simulator's virtual services in the ACL node's picker", async () => {
     const { page } = browser;
     await page.evaluate(() => (window as Win).RED.editor.edit((window as Win).RED.nodes.node('f1a0000000000202')));

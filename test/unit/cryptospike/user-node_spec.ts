@@ -261,6 +261,22 @@ describe('flowmon-cryptospike-user', () => {
     assert.match(bad.body.message, /refused the login/);
     assert.doesNotMatch(JSON.stringify(bad.body), /wrong-Secret|simulated-password/);
   });
+
+  it('"Test connection" substitutes ${ENV_VAR} fields the way a deploy does', async () => {
+    await load();
+    process.env.FLOWMON_TEST_CS_URL = sim.url;
+    process.env.FLOWMON_TEST_CS_FINGERPRINT = sim.fingerprint;
+    try {
+      const reply = await helper.request().post('/flowmon-response/cryptospike/test').send({
+        id: 'cs', url: '${FLOWMON_TEST_CS_URL}', tlsMode: 'auto', tlsFingerprint: '${FLOWMON_TEST_CS_FINGERPRINT}',
+        username: sim.username, password: '__PWRD__',
+      });
+      assert.equal(reply.body.ok, true, reply.body.message);
+    } finally {
+      delete process.env.FLOWMON_TEST_CS_URL;
+      delete process.env.FLOWMON_TEST_CS_FINGERPRINT;
+    }
+  });
 });
 
 function listen<T>(id: string, _event: 'input', fn: (msg: T) => void): void {
