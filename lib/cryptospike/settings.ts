@@ -1,5 +1,5 @@
 /** Turns the flowmon-cryptospike-config fields (each may be `${ENV_VAR}`) into client and responder settings. */
-import { readBool, readList, readNumber, readText } from '../config/fields';
+import { readBool, readList, readNumber, readText, unlessUnsetEnv } from '../config/fields';
 import { resolveTlsSettings } from '../http/tls';
 import type { CryptoSpikeAuth, CryptoSpikeClientOptions } from './client';
 
@@ -49,10 +49,11 @@ export const DEFAULTS = {
 } as const;
 
 export function authFrom(credentials: CryptoSpikeCredentials, authType = ''): CryptoSpikeAuth {
-  const apiToken = credentials.apiToken?.trim();
+  const apiToken = readText(credentials.apiToken);
   if (apiToken && authType !== 'user') return { apiToken };
-  const username = credentials.username?.trim();
-  if (username && credentials.password && authType !== 'token') return { username, password: credentials.password };
+  const username = readText(credentials.username);
+  const password = unlessUnsetEnv(credentials.password ?? '');
+  if (username && password && authType !== 'token') return { username, password };
   if (authType === 'token') throw new Error('CryptoSpike API token missing');
   if (authType === 'user') throw new Error('CryptoSpike user name or password missing');
   throw new Error('CryptoSpike credentials missing: give an API token, or a user name and password');

@@ -1,4 +1,5 @@
 import { X509Certificate } from 'node:crypto';
+import { readBool, readText } from '../config/fields';
 
 /**
  * How an appliance's certificate is checked:
@@ -28,17 +29,14 @@ export function normaliseFingerprint(text: string): string {
   return text.replace(/^sha256\s*(fingerprint)?\s*[=:]?/i, '').replace(/[\s:]/g, '').toLowerCase();
 }
 
-function isTrue(value: string | boolean | undefined): boolean {
-  return value === true || (typeof value === 'string' && /^(true|1|yes|on)$/i.test(value.trim()));
-}
-
 /** Turns config-node fields into TlsSettings, throwing a message a person understands when they do not fit. */
 export function resolveTlsSettings(fields: TlsFields): TlsSettings {
-  const ca = fields.tlsCa?.trim() || undefined;
-  const fingerprint = fields.tlsFingerprint?.trim() ? normaliseFingerprint(fields.tlsFingerprint) : undefined;
-  let mode = (fields.tlsMode?.trim() || 'auto') as TlsMode | 'auto';
+  const ca = readText(fields.tlsCa) || undefined;
+  const fingerprintText = readText(fields.tlsFingerprint);
+  const fingerprint = fingerprintText ? normaliseFingerprint(fingerprintText) : undefined;
+  let mode = readText(fields.tlsMode, 'auto') as TlsMode | 'auto';
   if (mode === 'auto') {
-    mode = fingerprint ? 'fingerprint' : ca ? 'ca' : isTrue(fields.tlsInsecure) ? 'insecure' : 'system';
+    mode = fingerprint ? 'fingerprint' : ca ? 'ca' : readBool(fields.tlsInsecure) ? 'insecure' : 'system';
   }
   switch (mode) {
     case 'system':

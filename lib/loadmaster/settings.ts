@@ -1,4 +1,4 @@
-import { readBool, readList, readNumber, readText } from '../config/fields';
+import { readBool, readList, readNumber, readText, unlessUnsetEnv } from '../config/fields';
 import { TlsSettings, resolveTlsSettings } from '../http/tls';
 import { parseCidr } from '../net/address';
 import type { LoadMasterAuth } from './client';
@@ -79,8 +79,9 @@ function readUrl(value: unknown): { url: string; host: string } {
 function readAuth(authType: unknown, credentials: LoadMasterCredentials): LoadMasterAuth {
   if (readText(authType, 'apikey') === 'user') {
     const user = readText(credentials.user);
-    if (!user || !credentials.password) throw new Error('user name and password are needed for user authentication');
-    return { user, pass: credentials.password };
+    const pass = unlessUnsetEnv(credentials.password ?? '');
+    if (!user || !pass) throw new Error('user name and password are needed for user authentication');
+    return { user, pass };
   }
   const apiKey = readText(credentials.apiKey);
   if (!apiKey) throw new Error('the API key is missing');

@@ -11,6 +11,7 @@ import {
 } from '../../lib/ads/parse-lines';
 import { secretMatches } from '../../lib/ads/secret';
 import { hostTimeZone, isValidTimeZone } from '../../lib/ads/time';
+import { isUnsetEnv } from '../../lib/config/fields';
 import { getIntake, INTAKE_PROPERTY, IntakeRecord } from '../../lib/intake';
 
 interface AdsEventDef extends NodeDef {
@@ -89,9 +90,20 @@ export = function (RED: NodeAPI): void {
       closed();
     });
 
+    // A secret given as ${VAR} whose variable is not set fails closed: every request is refused.
+    const secretVarUnset = isUnsetEnv(this.credentials?.secret);
+    if (secretVarUnset) this.error(`the shared secret is ${this.credentials?.secret}, but that variable is not set: every request is refused (401)`);
+
     this.on('input', async (msg: NodeMessageInFlow, send, done) => {
       try {
         const secret = this.credentials?.secret;
+        if (secretVarUnset) {
+          showTotals('red', '401 secret variable not set');
+          const error = 'the shared secret of this endpoint is not configured (its environment variable is not set)';
+          send([null, null, receipt(msg, 401, { accepted: 0, rejected: 0, filtered: 0, error })]);
+          done();
+          return;
+        }
         if (secret && !secretMatches(secret, requestHeader(msg, SECRET_HEADER))) {
           showTotals('red', '401 wrong or missing secret');
           send([null, null, receipt(msg, 401, { accepted: 0, rejected: 0, filtered: 0, error: 'wrong or missing shared secret' })]);

@@ -1,5 +1,6 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { isAdsEvent } from '../../lib/ads/event';
+import { unlessUnsetEnv } from '../../lib/config/fields';
 import { Mitigation, mitigationKey } from '../../lib/mitigation/types';
 import { getRegistry, RegistryChange, RuntimeRegistry } from '../../lib/registry';
 import { reconcile } from '../../lib/lifecycle/reconcile';
@@ -30,7 +31,7 @@ const liveNodes = new Set<string>();
 export = function (RED: NodeAPI) {
   /** The dialog's number in its unit, or text with its own unit ("30s", "24h": e.g. from `${BLOCK_TTL}`). */
   function dialogTtl(def: TtlNodeDef, warn: (text: string) => void): number {
-    const text = String(def.ttl ?? '').trim();
+    const text = String(unlessUnsetEnv(def.ttl ?? '')).trim();
     if (text === '') {
       warn('no TTL set (an unset ${BLOCK_TTL}?): blocks last the default 24 h');
       return parseTtl('24h');

@@ -153,6 +153,15 @@ describe('flowmon-ads-event node', () => {
       assert.equal(captured.events.length, 1);
     });
 
+    it('refuses everything while the secret is an environment variable that is not set', async () => {
+      delete process.env.FLOWMON_TEST_UNSET_SECRET;
+      const captured = await load({}, '${FLOWMON_TEST_UNSET_SECRET}');
+      const receipt = await send(captured, { payload: CEF, req: { headers: { 'x-ads-secret': '${FLOWMON_TEST_UNSET_SECRET}' } }, res: {} });
+      assert.equal(receipt.statusCode, 401);
+      assert.match(receipt.payload.error, /not configured/);
+      assert.equal(captured.events.length, 0);
+    });
+
     it('answers only 401 to a wrong secret', async () => {
       const captured = await load({}, 's3cret');
       const receipt = await send(captured, { payload: CEF, req: { headers: { 'x-ads-secret': 'guess' } }, res: {} });

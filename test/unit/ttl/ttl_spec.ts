@@ -103,6 +103,13 @@ describe('flowmon-mitigation-ttl', function () {
     assert.equal(out[0].ttl, 86_400);
   });
 
+  it('falls back to 24 h when the dialog TTL is ${BLOCK_TTL} and that variable is not set', async () => {
+    await load({ ttl: '${BLOCK_TTL_NOT_SET_IN_TESTS}', ttlUnit: 'm' });
+    send({ payload: { mitigation: loadMasterMitigation('10.0.0.13/32') } });
+    await until(() => out.length === 1, 'armed');
+    assert.equal(out[0].ttl, 86_400);
+  });
+
   it('records the id of the ADS event that the appliance node passed on as the payload', async () => {
     await load();
     send({ payload: { kind: 'ads', id: '5101', source: '10.0.0.10', mitigation: loadMasterMitigation('10.0.0.10/32') } });
