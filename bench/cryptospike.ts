@@ -78,8 +78,9 @@ export async function run(): Promise<BenchRow[]> {
         area: 'cryptospike',
         metric: `200 events / 200 sources, ${LATENCY_MS} ms latency, ${concurrency} in flight: time to block all`,
         value: `${Math.round(ms)} ms (${describe(results)})`,
-        target: concurrency === 4 ? `≥ ${floor} ms floor (400 calls × 20 ms / 4)` : `≤ ${TARGET_MS} ms`,
-        ok: blocked === SOURCES && (concurrency === 4 ? true : ms <= TARGET_MS),
+        // At the default 4 in flight the 1.5 s target is out of reach: 400 calls × 20 ms / 4 is already 2 s.
+        target: concurrency === 4 ? `informational: floor ${floor} ms (400 calls × 20 ms / 4)` : `≤ ${TARGET_MS} ms`,
+        ok: concurrency === 4 ? (blocked === SOURCES ? undefined : false) : blocked === SOURCES && ms <= TARGET_MS,
       });
       rows.push({
         area: 'cryptospike',
