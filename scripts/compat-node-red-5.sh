@@ -27,3 +27,6 @@ NODE_RED_PATH="$nr_main" NODE_RED_TEST_HELPER_PATH="$helper_main" PATH="$(dirnam
   --require tsx/cjs --require ./test/support/node-red-path.ts \
   --extension ts --timeout 20000 --exit --reporter test/support/summary-reporter.cjs \
   'test/unit/**/*_spec.ts'
+
+# The package loads on Node-RED 5 (Node 22) and its sidebar tab works in the new editor.
+node node_modules/tsx/dist/cli.mjs test/e2e/support/load-check.ts "$dir/node_modules/node-red/red.js" "$node22"
