@@ -33,8 +33,16 @@ async function sidebarShowsBlock(nr: NodeRed): Promise<string | null> {
         return false;
       }
     }, null, { timeout: 60000 });
-    await page.evaluate(() => (window as unknown as { RED: { sidebar: { show(id: string): void } } }).RED.sidebar.show('flowmon-blocks'));
-    await page.locator('#flowmon-blocks-table tr[data-id]', { hasText: '192.0.2.77/32' }).first().waitFor({ timeout: 20000 });
+    // The editor may still switch the sidebar to its own tab while it finishes loading: ask again until ours shows.
+    await page.waitForFunction(
+      () => {
+        (window as unknown as { RED: { sidebar: { show(id: string): void } } }).RED.sidebar.show('flowmon-blocks');
+        const rows = Array.from(document.querySelectorAll<HTMLElement>('#flowmon-blocks-table tr[data-id]'));
+        return rows.some((row) => row.offsetParent !== null && (row.textContent ?? '').includes('192.0.2.77/32'));
+      },
+      null,
+      { timeout: 30000, polling: 500 },
+    );
     const ours = browser.errors.filter((e) => /flowmon/i.test(e));
     return ours.length > 0 ? `editor errors: ${ours.join(' | ')}` : null;
   } catch (err) {
