@@ -3,6 +3,7 @@
  * protected users, the storm cap, simulate mode, and de-duplication of bursts (one lookup per source while in flight
  * or cached, one block per user while in flight, recently blocked, or active in the registry).
  */
+import { SharedCalls } from '../pacing/shared-calls';
 import type { AdsEvent } from '../ads/event';
 import { CryptoSpikeMitigation, MitigationKey, cryptoSpikeScopeKey } from '../mitigation/types';
 import type { StormCap } from '../safety/storm-cap';
@@ -55,9 +56,9 @@ interface Remembered<T> {
 const MEMORY_LIMIT = 10_000;
 
 export class CryptoSpikeResponder {
-  private readonly lookups = new Map<string, Promise<Resolution>>();
+  private readonly lookups = new SharedCalls<Resolution>();
   private readonly lookupCache = new Map<string, Remembered<Resolution>>();
-  private readonly blocking = new Map<string, Promise<'blocked' | 'simulated'>>();
+  private readonly blocking = new SharedCalls<'blocked' | 'simulated'>();
   private readonly recentBlocks = new Map<string, Remembered<'blocked' | 'simulated'>>();
   private readonly now: () => number;
   /** Lookups that reached the appliance (for the status line and the benchmark). */
@@ -120,17 +121,13 @@ export class CryptoSpikeResponder {
     const key = `${event.source}|${request.windowMinutes}|${identity}`;
     const cached = this.lookupCache.get(key);
     if (cached && cached.until > this.now()) return cached.value;
-    let pending = this.lookups.get(key);
-    if (!pending) {
+    const { value } = await this.lookups.run(key, async () => {
       this.lookupCount++;
-      pending = resolveSource(this.options.client, event, request.windowMinutes, this.now());
-      this.lookups.set(key, pending);
-      pending
-        .then((value) => remember(this.lookupCache, key, value, this.now(), this.options.memoryMs))
-        .catch(() => undefined)
-        .finally(() => this.lookups.delete(key));
-    }
-    return pending;
+      const resolution = await resolveSource(this.options.client, event, request.windowMinutes, this.now());
+      remember(this.lookupCache, key, resolution, this.now(), this.options.memoryMs);
+      return resolution;
+    });
+    return value;
   }
 
   private async apply(
@@ -163,23 +160,18 @@ export class CryptoSpikeResponder {
     if (recent && recent.until > this.now()) {
       return { result: 'simulated', reason: `simulate mode: ${describeUser(user)} would already be blocked` };
     }
-    const inFlight = this.blocking.get(user.userId);
-    if (inFlight) {
-      const shared = await inFlight;
-      return shared === 'blocked'
+    // Only a block that starts a call counts against the storm cap; one joining a block under way does not.
+    if (!this.blocking.has(user.userId) && !this.options.stormCap.tryTake()) {
+      return { result: 'refused', reason: this.options.stormCap.describe() };
+    }
+    const { value: result, joined } = await this.blocking.run(user.userId, () => this.sendBlock(request, user, why));
+    if (joined) {
+      return result === 'blocked'
         ? { result: 'already-blocked', reason: `${describeUser(user)} was blocked for an earlier event of the same burst` }
         : { result: 'simulated', reason: `simulate mode: ${describeUser(user)} would be blocked (same burst)` };
     }
-    if (!this.options.stormCap.tryTake()) return { result: 'refused', reason: this.options.stormCap.describe() };
-    const pending = this.sendBlock(request, user, why);
-    this.blocking.set(user.userId, pending);
-    try {
-      const result = await pending;
-      remember(this.recentBlocks, user.userId, result, this.now(), this.options.memoryMs);
-      return { result, reason: result === 'simulated' ? `simulate mode: ${why}` : why };
-    } finally {
-      this.blocking.delete(user.userId);
-    }
+    remember(this.recentBlocks, user.userId, result, this.now(), this.options.memoryMs);
+    return { result, reason: result === 'simulated' ? `simulate mode: ${why}` : why };
   }
 
   private async sendBlock(request: ActRequest, user: NamedUser, why: string): Promise<'blocked' | 'simulated'> {

@@ -10,6 +10,7 @@ import {
   parseLoadMasterScopeKey,
 } from '../mitigation/types';
 import { QueueFullError } from '../pacing/paced-queue';
+import { SharedCalls } from '../pacing/shared-calls';
 import type { StormCap } from '../safety/storm-cap';
 import { LoadMasterClient, MAX_COMMENT_LENGTH } from './client';
 import type { Protection } from './protection';
@@ -82,7 +83,7 @@ const JOINED: Partial<Record<LoadMasterResult, LoadMasterResult>> = {
  * Removals are never refused by the protected list: removing an entry cannot lock anyone out.
  */
 export class LoadMasterService {
-  private readonly inFlight = new Map<string, Promise<AclOutcome>>();
+  private readonly inFlight = new SharedCalls<AclOutcome>();
 
   constructor(private readonly options: LoadMasterServiceOptions) {}
 
@@ -116,19 +117,9 @@ export class LoadMasterService {
     if (action === 'add' && !request.ignoreRegistry && this.options.isActive?.(key)) {
       return { action, list, scope, address, result: 'already-present' };
     }
-    const flightKey = `${action}|${key.scope}|${address}`;
-    const pending = this.inFlight.get(flightKey);
-    if (pending) {
-      const first = await pending;
-      return { ...first, result: (JOINED[first.result as LoadMasterResult] ?? first.result) as AclOutcome['result'] };
-    }
-    const run = this.execute(request, address);
-    this.inFlight.set(flightKey, run);
-    try {
-      return await run;
-    } finally {
-      this.inFlight.delete(flightKey);
-    }
+    const { value, joined } = await this.inFlight.run(`${action}|${key.scope}|${address}`, () => this.execute(request, address));
+    if (!joined) return value;
+    return { ...value, result: (JOINED[value.result as LoadMasterResult] ?? value.result) as AclOutcome['result'] };
   }
 
   async releaseMitigation(key: MitigationKey): Promise<ReleaseOutcome> {
