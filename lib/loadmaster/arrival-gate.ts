@@ -1,3 +1,5 @@
+import { sleep as wait } from '../http/retry';
+
 /**
  * The LoadMaster counts API calls when they ARRIVE, while a paced queue counts them when they START. A slow
  * connect (TLS handshake) can push early calls of one window next to the calls of the next window, and the
@@ -12,7 +14,7 @@ export class ArrivalGate {
   constructor(
     private readonly maxCalls: number,
     private readonly windowMs: number,
-    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    private readonly sleep: (ms: number) => Promise<void> = wait,
   ) {}
 
   /** Waits until this call may be sent; call the returned function when it has finished (or failed). */

@@ -1,6 +1,6 @@
 import type { ApplianceHttp } from '../http/appliance-http';
 import { ApplianceConnectionError } from '../http/errors';
-import { DEFAULT_RETRY, RetryOptions, withRetry } from '../http/retry';
+import { DEFAULT_RETRY, RetryOptions, sleep, withRetry } from '../http/retry';
 import type { LoadMasterList, LoadMasterScope } from '../mitigation/types';
 import type { PacedQueue } from '../pacing/paced-queue';
 import { ArrivalGate } from './arrival-gate';
@@ -144,7 +144,7 @@ export class LoadMasterClient {
         return await withRetry(() => this.queue.run(() => this.callOnce(fields), priority), this.retry);
       } catch (err) {
         if (!(err instanceof ApplianceConnectionError) || Date.now() - started >= this.outageRetryMs) throw err;
-        await new Promise((resolve) => setTimeout(resolve, this.retry.maxDelayMs));
+        await sleep(this.retry.maxDelayMs);
       }
     }
   }
