@@ -1,5 +1,6 @@
 // CEF lines from ADS 6.07–13.0. ADS does not escape extension values (a raw `=` occurs inside msg), so the
 // extension is split only before ` <knownKey>=`.
+import { bounded } from './bounds';
 import { AdsEvent } from './event';
 import { splitSyslog } from './syslog-header';
 import { parseCefTime } from './time';
@@ -44,10 +45,14 @@ export function parseCefLine(line: string, zone: string, now: number): AdsEvent 
   }
   targetList(listed, 'targetList: in msg', targets);
 
+  if (ext.has('src') && ext.has('c6a2')) {
+    // ADS sends one of the two (src for IPv4, c6a2 for IPv6); a second one can only come from the msg text.
+    throw new LineError('CEF keys src= and c6a2= both name a source (the msg text may carry an injected key); line not used');
+  }
   const sourceKey = ext.has('src') ? 'src' : 'c6a2';
   const rt = ext.get('rt');
   const start = ext.get('start');
-  return {
+  return bounded({
     kind: /\bIDS\b/i.test(product) ? 'ids' : 'ads',
     format: 'cef',
     id: isLabelled(ext, 'cn1', 'EventID') ? nonEmpty(ext.get('cn1')) : null,
@@ -68,7 +73,7 @@ export function parseCefLine(line: string, zone: string, now: number): AdsEvent 
     dataFeed: isLabelled(ext, 'cn2', 'DataFeedID') ? nonEmpty(ext.get('cn2')) : null,
     userIdentity: nonEmpty(ext.get('suser')),
     raw: line,
-  };
+  });
 }
 
 /** The seven header fields after `CEF:` (with `\|` and `\\` un-escaped) and the extension text. */
@@ -107,7 +112,15 @@ function checkedHeader(header: string[], extension: string): { header: string[];
   return { header, extension };
 }
 
-/** Values of the known keys; a key counts only at the start or after a space, and not after a backslash. */
+/**
+ * Values of the known keys; a key counts only at the start or after a space, and not after a backslash.
+ *
+ * A used key that appears twice rejects the line. ADS does not escape msg text, so ` src=1.2.3.4` or ` suser=x`
+ * inside msg reads as a key of its own, and no rule can tell which of the two values is ADS's: a later value would
+ * let the msg text replace the source (src comes before msg), and the first value is not safe either, because
+ * the target keys (target, dst, c6a3, cs4, cs6) and cn1/cn2 come after msg in ADS's order, so for them the
+ * injected copy is the first one. Only a line that says one thing once is used.
+ */
 function splitExtension(extension: string): Map<string, string> {
   const values = new Map<string, string>();
   let key: string | null = null;
@@ -118,6 +131,9 @@ function splitExtension(extension: string): Map<string, string> {
     const candidate = extension.slice(keyStart, eq);
     if (!KNOWN_KEYS.has(candidate)) continue;
     if (key !== null && USED_KEYS.has(key)) setValue(values, key, extension.slice(valueStart, keyStart));
+    if (USED_KEYS.has(candidate) && values.has(candidate)) {
+      throw new LineError(`CEF key ${candidate}= appears twice (the msg text may carry an injected key); line not used`);
+    }
     key = candidate;
     valueStart = eq + 1;
   }

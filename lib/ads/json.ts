@@ -1,4 +1,5 @@
 // ADS and IDS JSON objects (one per line, an array, or an object already parsed by an HTTP-in node).
+import { bounded } from './bounds';
 import { AdsEvent } from './event';
 import { parseAdsTime } from './time';
 import { idsEventFrom } from './tsv';
@@ -16,7 +17,7 @@ export function parseJsonObject(value: unknown, raw: string, zone: string, kind?
   }
   const o = value as Record<string, unknown>;
   const chosen = kind ?? guessKind(o);
-  return chosen === 'json-ads' ? adsEvent(o, raw, zone) : idsEvent(o, raw, zone);
+  return bounded(chosen === 'json-ads' ? adsEvent(o, raw, zone) : idsEvent(o, raw, zone));
 }
 
 function guessKind(o: Record<string, unknown>): JsonKind {

@@ -1,4 +1,5 @@
 // ADS/IDS tab-separated lines (custom-script stdin). Split on TAB only; a field that is one space is empty.
+import { bounded } from './bounds';
 import { AdsEvent } from './event';
 import { parseAdsTime } from './time';
 import { LineError, optional, priorityFromName, quote, requireSource, targetList } from './values';
@@ -18,7 +19,7 @@ export function parseTsvLine(line: string, zone: string, layout?: TsvLayout): Ad
   if (fields.length !== expected) {
     throw new LineError(`${fields.length} tab-separated fields, but the format ${chosen} has ${expected}`);
   }
-  return chosen === 'tsv-ids' ? idsEvent(fields, line, zone) : adsEvent(fields, line, zone, chosen);
+  return bounded(chosen === 'tsv-ids' ? idsEvent(fields, line, zone) : adsEvent(fields, line, zone, chosen));
 }
 
 function layoutFromCount(fields: string[]): TsvLayout {
