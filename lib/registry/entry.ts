@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ApplianceKind, MitigationKey } from '../mitigation/types';
+import { applianceText, plainText } from '../text/plain-text';
 
 export type EntryState = 'active' | 'release-pending' | 'released' | 'orphaned';
 export type ReleasedBy = 'expiry' | 'manual' | 'flow';
@@ -20,7 +21,7 @@ export interface RegistryEntry {
   firstSeen: number;
   lastSeen: number;
   hits: number;
-  /** Most recent ADS event ids (bounded). */
+  /** ADS event ids: the first one ever recorded, then the most recent ones (MAX_EVENT_IDS in all); `hits` counts all. */
   eventIds: string[];
   /** Absolute expiry; never a "time left" counter. */
   expiresAt: number;
@@ -39,8 +40,69 @@ export interface RegistryEntry {
   releasedBy?: ReleasedBy;
 }
 
+/**
+ * Bounds of an entry, so that neither memory nor the journal line written per change can be grown from outside (an
+ * event id, a user name or an appliance error is whatever the event or the appliance said). With them a journal
+ * line stays under MAX_RECORD_BYTES whatever the input.
+ */
+/** Event ids kept per entry: the first one and the 19 most recent. */
 export const MAX_EVENT_IDS = 20;
+/** Characters per event id (ADS ids are numbers; longer ones are cut). */
+export const MAX_EVENT_ID_LENGTH = 128;
+export const MAX_LABEL_LENGTH = 256;
+export const MAX_ERROR_LENGTH = 512;
+export const MAX_OWNER_LENGTH = 128;
+/** The key fields (config node id, scope, target) cannot be cut without changing the key: longer ones are refused. */
+export const MAX_KEY_FIELD_LENGTH = 512;
 export const MAX_BLOCK_HISTORY = 32;
+/** Upper bound of one entry as a journal line, in UTF-8 bytes (the sum of the bounds above, with JSON's escapes). */
+export const MAX_RECORD_BYTES = 24 * 1024;
+
+/** Why a key cannot be recorded, or null. */
+export function keyProblem(key: MitigationKey): string | null {
+  for (const [name, value] of [['config id', key.configId], ['scope', key.scope], ['target', key.target]]) {
+    if (typeof value !== 'string' || value.length === 0) return `the ${name} is missing`;
+    if (value.length > MAX_KEY_FIELD_LENGTH) return `the ${name} is longer than ${MAX_KEY_FIELD_LENGTH} characters`;
+  }
+  return null;
+}
+
+/**
+ * An event id as recorded: printable, without markup (the ids go into appliance comments when an entry is put back)
+ * and at most MAX_EVENT_ID_LENGTH characters; "" when nothing is left.
+ */
+export function eventIdText(id: unknown): string {
+  return applianceText(id, MAX_EVENT_ID_LENGTH);
+}
+
+/** Records an event id: the first id stays, the rest keeps the most recent; a repeated id is not added again. */
+export function addEventId(ids: string[], id: unknown): void {
+  const text = eventIdText(id);
+  if (!text || ids.includes(text)) return;
+  ids.push(text);
+  if (ids.length > MAX_EVENT_IDS) ids.splice(1, ids.length - MAX_EVENT_IDS);
+}
+
+export function labelText(label: unknown): string | undefined {
+  return plainText(label, MAX_LABEL_LENGTH) || undefined;
+}
+
+export function errorText(error: unknown): string {
+  return plainText(error, MAX_ERROR_LENGTH) || 'unknown error';
+}
+
+/** Brings an entry read back from disk (written by an older version, or edited) within the bounds. */
+export function boundEntry(e: RegistryEntry): RegistryEntry {
+  const ids = e.eventIds.filter((id): id is string => typeof id === 'string');
+  e.eventIds = [];
+  if (ids.length > 0) addEventId(e.eventIds, ids[0]);
+  for (const id of ids.slice(1).slice(-MAX_EVENT_IDS)) addEventId(e.eventIds, id);
+  e.blocks = e.blocks.filter((t) => typeof t === 'number').slice(-MAX_BLOCK_HISTORY);
+  if (e.label !== undefined) e.label = labelText(e.label);
+  if (e.lastError !== undefined) e.lastError = errorText(e.lastError);
+  if (e.owner !== undefined && (typeof e.owner !== 'string' || e.owner.length > MAX_OWNER_LENGTH)) delete e.owner;
+  return e;
+}
 
 export function keyString(key: MitigationKey): string {
   return `${key.configId}\u0000${key.scope}\u0000${key.target}`;
@@ -74,9 +136,8 @@ export function isRegistryEntry(v: unknown): v is RegistryEntry {
   return (
     !!e &&
     typeof e.id === 'string' &&
-    typeof e.configId === 'string' &&
-    typeof e.scope === 'string' &&
-    typeof e.target === 'string' &&
+    e.id.length <= MAX_KEY_FIELD_LENGTH &&
+    keyProblem(e as MitigationKey) === null &&
     typeof e.state === 'string' &&
     STATES.has(e.state) &&
     typeof e.expiresAt === 'number' &&

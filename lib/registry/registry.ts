@@ -8,12 +8,17 @@ import { EventEmitter } from 'node:events';
 import type { ApplianceKind, MitigationKey } from '../mitigation/types';
 import { Journal, JournalLog } from '../durable/journal';
 import {
+  addEventId,
+  boundEntry,
   copyEntry,
   entryId,
+  errorText,
   isRegistryEntry,
+  keyProblem,
   keyString,
+  labelText,
   MAX_BLOCK_HISTORY,
-  MAX_EVENT_IDS,
+  MAX_OWNER_LENGTH,
   RegistryEntry,
   ReleasedBy,
 } from './entry';
@@ -96,7 +101,8 @@ export class MitigationRegistry extends EventEmitter {
         },
         label: 'registry journal',
       });
-      for (const [id, e] of this.journal.load().entries) this.byId.set(id, e);
+      // Records written before the bounds existed are brought within them (and written so at the next compaction).
+      for (const [id, e] of this.journal.load().entries) this.byId.set(id, boundEntry(e));
     }
   }
 
@@ -162,8 +168,13 @@ export class MitigationRegistry extends EventEmitter {
     return Math.max(0, n);
   }
 
-  /** Starts a block or extends an active one to the later of the two expiries (never shortens). */
+  /**
+   * Starts a block or extends an active one to the later of the two expiries (never shortens). A key field longer
+   * than MAX_KEY_FIELD_LENGTH is refused (a key cannot be cut); every other field is cut to its bound.
+   */
   arm(req: ArmRequest): Promise<ArmResult> {
+    const problem = keyProblem(req.key);
+    if (problem) return Promise.reject(new Error(`cannot record the block: ${problem}`));
     const now = this.now();
     const id = entryId(req.key);
     const expiresAt = now + req.ttlSeconds * 1000;
@@ -231,7 +242,7 @@ export class MitigationRegistry extends EventEmitter {
     if (!e) return Promise.resolve();
     e.state = 'release-pending';
     e.attempts++;
-    e.lastError = error;
+    e.lastError = errorText(error);
     e.nextAttemptAt = nextAttemptAt;
     return this.commit(e, 'release-failed');
   }
@@ -251,7 +262,7 @@ export class MitigationRegistry extends EventEmitter {
     if (!e || e.state === 'orphaned') return Promise.resolve();
     e.state = 'orphaned';
     e.nextAttemptAt = undefined;
-    e.lastError = `appliance config node ${e.configId} no longer exists`;
+    e.lastError = errorText(`appliance config node ${e.configId} no longer exists`);
     return this.commit(e, 'orphaned');
   }
 
@@ -325,12 +336,10 @@ export class MitigationRegistry extends EventEmitter {
 function touch(e: RegistryEntry, now: number, req: ArmRequest): void {
   e.lastSeen = now;
   e.hits++;
-  if (req.owner) e.owner = req.owner;
-  if (req.label) e.label = req.label;
-  if (req.eventId && !e.eventIds.includes(req.eventId)) {
-    e.eventIds.push(req.eventId);
-    if (e.eventIds.length > MAX_EVENT_IDS) e.eventIds.splice(0, e.eventIds.length - MAX_EVENT_IDS);
-  }
+  if (req.owner && req.owner.length <= MAX_OWNER_LENGTH) e.owner = req.owner;
+  const label = labelText(req.label);
+  if (label) e.label = label;
+  if (req.eventId !== undefined) addEventId(e.eventIds, req.eventId);
 }
 
 function sameKey(e: RegistryEntry, key: MitigationKey): boolean {

@@ -1,5 +1,7 @@
 import type { AdsEvent } from '../../lib/ads/event';
+import { MAX_COMMENT_LENGTH } from '../../lib/loadmaster/client';
 import type { LoadMasterList, LoadMasterScope } from '../../lib/mitigation/types';
+import { applianceText } from '../../lib/text/plain-text';
 
 export interface NodeDefaults {
   action: string;
@@ -68,8 +70,14 @@ export function readAclRequest(msg: MessageLike, defaults: NodeDefaults): Parsed
 /**
  * The comment for an add: msg.comment when it is a string, otherwise the template with {{id}}, {{method}},
  * {{source}}, {{priority}}, {{address}} filled from the event. A request without an event gets "manual request".
+ * Event fields come from outside, so the result is printable text without markup, at most the LoadMaster's 127
+ * characters (the package tag is added, and the whole cut again, when the entry is written).
  */
 export function renderComment(template: string | undefined, msg: MessageLike, event: AdsEvent | null, address: string): string {
+  return applianceText(fillComment(template, msg, event, address), MAX_COMMENT_LENGTH);
+}
+
+function fillComment(template: string | undefined, msg: MessageLike, event: AdsEvent | null, address: string): string {
   if (typeof msg.comment === 'string') return msg.comment;
   if (!event) return `manual request ${address}`;
   const values: Record<string, string> = {

@@ -3,7 +3,15 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { MitigationRegistry } from '../../../lib/registry/registry';
-import { entryId } from '../../../lib/registry/entry';
+import {
+  entryId,
+  MAX_ERROR_LENGTH,
+  MAX_EVENT_ID_LENGTH,
+  MAX_EVENT_IDS,
+  MAX_KEY_FIELD_LENGTH,
+  MAX_LABEL_LENGTH,
+  MAX_RECORD_BYTES,
+} from '../../../lib/registry/entry';
 import type { MitigationKey } from '../../../lib/mitigation/types';
 
 const key = (target: string, scope = 'global:block', configId = 'lm1'): MitigationKey => ({ configId, scope, target });
@@ -166,6 +174,99 @@ describe('registry: durable journal', function () {
     await reg.arm({ key: key('10.0.0.5/32'), kind: 'loadmaster', ttlSeconds: 60 });
     assert.equal(reg.durable, false);
     assert.ok(reg.isActive(key('10.0.0.5/32')));
+  });
+
+  describe('registry: bounded records', function () {
+    /** Journal growth of 100 hits on one blocked source whose event ids are 60 KB each. */
+    const GROWTH_LIMIT = 400 * 1024;
+
+    it(`100 hits with 60 KB event ids on one entry grow the journal by less than ${GROWTH_LIMIT / 1024} KiB`, async () => {
+      const reg = new MitigationRegistry({ file });
+      await reg.arm({ key: key('198.51.100.7/32'), kind: 'loadmaster', ttlSeconds: 3600, eventId: 'first' });
+      const before = fs.statSync(file).size;
+      for (let i = 0; i < 100; i++) {
+        const eventId = `${String(i).padStart(3, '0')}${'x'.repeat(60 * 1024)}`;
+        await reg.arm({ key: key('198.51.100.7/32'), kind: 'loadmaster', ttlSeconds: 3600, eventId });
+      }
+      const growth = fs.statSync(file).size - before;
+      console.log(`      journal growth for 100 hits with 60 KB ids: ${growth} bytes (${(growth / 100).toFixed(0)} per change)`);
+      assert.ok(growth < GROWTH_LIMIT, `${growth} bytes`);
+      const e = reg.getByKey(key('198.51.100.7/32'))!;
+      assert.equal(e.hits, 101, 'every hit counted');
+      assert.equal(e.eventIds.length, MAX_EVENT_IDS);
+      assert.equal(e.eventIds[0], 'first', 'the first id stays');
+      assert.ok(e.eventIds[MAX_EVENT_IDS - 1].startsWith('099'), 'the most recent id is last');
+      assert.ok(e.eventIds[1].startsWith('081'), 'then the most recent ones');
+      assert.ok(e.eventIds.every((id) => id.length <= MAX_EVENT_ID_LENGTH));
+      await reg.close();
+    });
+
+    it('cuts labels, errors and event ids to their bounds and keeps control characters out', async () => {
+      const reg = new MitigationRegistry({ file });
+      const huge = `<b>\u0000\n${'y'.repeat(100_000)}`;
+      const { entry } = await reg.arm({
+        key: key('S-1-5-21-1-1104', 'user', 'cs1'),
+        kind: 'cryptospike',
+        ttlSeconds: 60,
+        eventId: `<img src=x onerror="window.__pwned=1">\u0007${'9'.repeat(500)}`,
+        label: huge,
+        owner: 'o'.repeat(10_000),
+      });
+      assert.ok(entry.label!.length <= MAX_LABEL_LENGTH);
+      assert.ok(entry.label!.startsWith('<b> yyy'), 'markup stays (shown as text); controls go');
+      assert.equal(entry.owner, undefined, 'an overlong owner is not a node id');
+      assert.match(entry.eventIds[0], /^img src=x onerror=window\.__pwned=1 9+…$/);
+      assert.equal(entry.eventIds[0].length, MAX_EVENT_ID_LENGTH);
+      await reg.markReleaseFailed(entry.id, `appliance said ${huge}`, Date.now() + 1000);
+      const failed = reg.get(entry.id)!;
+      assert.ok(failed.lastError!.length <= MAX_ERROR_LENGTH);
+      assert.doesNotMatch(failed.lastError!, /\p{Cc}/u);
+      await reg.close();
+    });
+
+    it('refuses a key field longer than its bound (a key cannot be cut)', async () => {
+      const reg = new MitigationRegistry({ file });
+      const target = 'S'.repeat(MAX_KEY_FIELD_LENGTH + 1);
+      await assert.rejects(reg.arm({ key: key(target, 'user', 'cs1'), kind: 'cryptospike', ttlSeconds: 60 }), /target is longer than 512/);
+      assert.equal(reg.size, 0);
+      await reg.close();
+    });
+
+    it(`writes at most ${MAX_RECORD_BYTES} bytes per change whatever the input`, async () => {
+      const reg = new MitigationRegistry({ file });
+      // Every field at its bound, with the characters that cost most in UTF-8 and in JSON.
+      const wide = (n: number) => '\u20ac\\'.repeat(n);
+      const controls = (n: number) => '\u0001'.repeat(n); // key fields are kept as given: 6 bytes each in JSON
+      const k = { configId: controls(MAX_KEY_FIELD_LENGTH), scope: controls(MAX_KEY_FIELD_LENGTH), target: controls(MAX_KEY_FIELD_LENGTH) };
+      for (let i = 0; i < 40; i++) {
+        await reg.arm({ key: k, kind: 'loadmaster', ttlSeconds: 60, eventId: `${i}${wide(5000)}`, label: wide(5000), owner: controls(128) });
+      }
+      const id = reg.getByKey(k)!.id;
+      for (let i = 0; i < 40; i++) await reg.markReleaseFailed(id, wide(5000), 0);
+      await reg.close();
+      const lines = fs.readFileSync(file, 'utf8').trim().split('\n');
+      const longest = Math.max(...lines.map((l) => Buffer.byteLength(l) + 1));
+      console.log(`      longest journal line with every field at its bound: ${longest} bytes`);
+      assert.ok(longest <= MAX_RECORD_BYTES, `${longest} bytes`);
+    });
+
+    it('brings oversized records of an older journal within the bounds when it loads', async () => {
+      const old = {
+        id: entryId(key('10.0.0.1/32')), kind: 'loadmaster', configId: 'lm1', scope: 'global:block', target: '10.0.0.1/32',
+        state: 'active', simulated: false, firstSeen: 1, lastSeen: 2, hits: 300, expiresAt: Date.now() + 60_000, armedAt: 1,
+        ttlSeconds: 60, blocks: Array.from({ length: 100 }, (_, i) => i), attempts: 0, label: 'L'.repeat(5000),
+        eventIds: Array.from({ length: 300 }, (_, i) => `${i}-${'z'.repeat(6 * 1024)}`),
+      };
+      fs.writeFileSync(file, JSON.stringify({ p: old }) + '\n');
+      const reg = new MitigationRegistry({ file });
+      const e = reg.getByKey(key('10.0.0.1/32'))!;
+      assert.equal(e.eventIds.length, MAX_EVENT_IDS);
+      assert.ok(e.eventIds[0].startsWith('0-') && e.eventIds[MAX_EVENT_IDS - 1].startsWith('299-'));
+      assert.ok(e.eventIds.every((id) => id.length <= MAX_EVENT_ID_LENGTH));
+      assert.ok(e.label!.length <= MAX_LABEL_LENGTH);
+      assert.equal(e.blocks.length, 32);
+      await reg.close();
+    });
   });
 });
 
