@@ -1,152 +1,114 @@
-// flowmon-ads-event: ADS/IDS lines in, one message per event (1), rejects (2) and one receipt per input (3).
-import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
-import { AdsEvent } from '../../lib/ads/event';
-import { EventFilter, filterReason, makeFilter } from '../../lib/ads/filters';
-import {
-  DEFAULT_MAX_EVENTS,
-  DEFAULT_MAX_LINE_LENGTH,
-  FormatOption,
-  ParseOptions,
-  parseInput,
-} from '../../lib/ads/parse-lines';
-import { secretMatches } from '../../lib/ads/secret';
-import { hostTimeZone, isValidTimeZone } from '../../lib/ads/time';
-import { isUnsetEnv } from '../../lib/config/fields';
+// flowmon-ads-event: ADS/IDS lines in, one message per event (1), rejects (2) and one receipt per input (3). Inputs
+// come from the node's own HTTP endpoint (when a path is set) or as messages; both take the same path (intake.ts).
+import type { Node, NodeAPI, NodeMessage, NodeMessageInFlow } from 'node-red';
+import { takeSecretHeader } from '../../lib/ads/secret';
 import { getIntake, INTAKE_PROPERTY, IntakeRecord } from '../../lib/intake';
-
-interface AdsEventDef extends NodeDef {
-  format?: string;
-  minPriority?: string;
-  includeMethods?: string;
-  excludeMethods?: string;
-  perspectives?: string;
-  timeZone?: string;
-  maxLineLength?: number | string;
-  maxEvents?: number | string;
-}
-
-interface AdsEventCredentials {
-  secret?: string;
-}
-
-interface Receipt {
-  accepted: number;
-  rejected: number;
-  filtered: number;
-  /** Only on 401, 413 and 503. */
-  error?: string;
-}
-
-const FORMATS: readonly FormatOption[] = ['auto', 'tsv-standard', 'tsv-extended', 'tsv-ids', 'json-ads', 'json-ids', 'cef'];
-const SECRET_HEADER = 'x-ads-secret';
+import { openEndpoint, RouteApp } from './http-endpoint';
+import { AdsIntake, eventMessage } from './intake';
+import { INTERNAL_ERROR, receiptMessage, receiptOf, refusal } from './receipt';
+import { AdsEventCredentials, AdsEventDef, readSettings } from './settings';
 
 export = function (RED: NodeAPI): void {
   function FlowmonAdsEventNode(this: Node<AdsEventCredentials>, config: AdsEventDef): void {
     RED.nodes.createNode(this, config);
-    const totals = { accepted: 0, rejected: 0, filtered: 0 };
-
-    const format = (FORMATS as readonly string[]).includes(config.format ?? '') ? (config.format as FormatOption) : 'auto';
-    let timeZone = (config.timeZone ?? '').trim() || hostTimeZone();
-    if (!isValidTimeZone(timeZone)) {
-      this.warn(`unknown time zone "${timeZone}"; reading ADS times in the host's zone ${hostTimeZone()}`);
-      timeZone = hostTimeZone();
-    }
-    const options: ParseOptions = {
-      format,
-      timeZone,
-      maxLineLength: positiveInteger(config.maxLineLength, DEFAULT_MAX_LINE_LENGTH),
-      maxEvents: positiveInteger(config.maxEvents, DEFAULT_MAX_EVENTS),
-    };
-    let filter: EventFilter;
-    try {
-      filter = makeFilter(config);
-    } catch (err) {
-      this.warn(`${(err as Error).message}; no minimum priority applied`);
-      filter = makeFilter({ ...config, minPriority: '' });
-    }
-
-    const showTotals = (fill: 'green' | 'yellow' | 'red', note = '') => {
-      const text = `${totals.accepted} accepted / ${totals.rejected} rejected / ${totals.filtered} filtered`;
-      this.status({ fill, shape: fill === 'green' ? 'dot' : 'ring', text: note ? `${note} · ${text}` : text });
-    };
-    showTotals('green');
+    const settings = readSettings(config, (text) => this.warn(text));
 
     // Accepted events are journaled before the receipt leaves, and events a crash left unfinished are sent again
     // once the flows have started (see lib/intake).
-    const intake = getIntake(RED as unknown as Parameters<typeof getIntake>[0]);
-    const replay = intake?.ledger.takeUnsettled(this.id) ?? [];
+    const journal = getIntake(RED as unknown as Parameters<typeof getIntake>[0]);
+    const intake = new AdsIntake(this, settings, this.credentials?.secret, journal);
+    const replay = journal?.ledger.takeUnsettled(this.id) ?? [];
     const onFlowsStarted = () => {
       RED.events.removeListener('flows:started', onFlowsStarted);
       if (replay.length === 0) return;
       this.warn(`sending again ${replay.length} event(s) accepted before Node-RED stopped but not finished`);
       for (const record of replay.splice(0)) {
         this.send([replayMessage(record), null, null]);
-        intake?.tracker.sent(record.id);
+        journal?.tracker.sent(record.id);
       }
     };
     if (replay.length > 0) RED.events.on('flows:started', onFlowsStarted);
-    this.on('close', (_removed: boolean, closed: () => void) => {
-      RED.events.removeListener('flows:started', onFlowsStarted);
-      closed();
-    });
 
-    // A secret given as ${VAR} whose variable is not set fails closed: every request is refused.
-    const secretVarUnset = isUnsetEnv(this.credentials?.secret);
-    if (secretVarUnset) this.error(`the shared secret is ${this.credentials?.secret}, but that variable is not set: every request is refused (401)`);
+    // Batches still being taken when the node closes finish first (their events are journaled and sent).
+    const inFlight = new Set<Promise<unknown>>();
+    const track = <T>(work: Promise<T>): Promise<T> => {
+      inFlight.add(work);
+      void work.finally(() => inFlight.delete(work)).catch(() => undefined);
+      return work;
+    };
+
+    let closeEndpoint: (() => void) | undefined;
+    if (settings.path) {
+      const app = RED.httpNode as unknown as RouteApp | undefined;
+      if (typeof app?.post !== 'function') {
+        this.error(`cannot serve ${settings.path}: Node-RED's HTTP endpoints are turned off (httpNodeRoot is false)`);
+      } else {
+        const output3 = (answer: Parameters<typeof receiptMessage>[0]) => this.send([null, null, receiptMessage(answer)]);
+        closeEndpoint = openEndpoint(app, settings.path, settings.maxBody, {
+          authorise: (given) => {
+            const refused = intake.authorise(true, given);
+            if (refused) output3(refused);
+            return refused;
+          },
+          tooLarge: (reason) => {
+            const answer = intake.bodyTooLarge(reason);
+            output3(answer);
+            return answer;
+          },
+          take: async (body, reply) => {
+            const taken = await track(
+              intake.take(body, (events, rejects, answer) => {
+                this.send([events, rejects, receiptMessage(answer)]);
+                reply(answer);
+              }),
+            );
+            if (taken.failure) this.error(taken.failure.message, receiptMessage(taken.answer));
+          },
+          failed: (err, answered) => {
+            intake.failed();
+            const answer = refusal(500, INTERNAL_ERROR);
+            const text = `${settings.path}: ${(err as Error)?.message ?? String(err)}`;
+            if (answered) {
+              this.error(text);
+            } else {
+              output3(answer);
+              this.error(text, receiptMessage(answer));
+            }
+            return answer;
+          },
+        });
+      }
+    }
 
     this.on('input', async (msg: NodeMessageInFlow, send, done) => {
+      // First of all: the secret header leaves the request, so nothing passed on (receipt, Catch node) carries it.
+      const req = (msg as { req?: unknown }).req;
+      const given = takeSecretHeader(req);
+      let receiptSent = false;
+      const sendOnce = (out: (NodeMessage | NodeMessage[] | null)[]) => {
+        receiptSent = true;
+        send(out);
+      };
       try {
-        const secret = this.credentials?.secret;
-        if (secretVarUnset) {
-          showTotals('red', '401 secret variable not set');
-          const error = 'the shared secret of this endpoint is not configured (its environment variable is not set)';
-          send([null, null, receipt(msg, 401, { accepted: 0, rejected: 0, filtered: 0, error })]);
+        const refused = intake.authorise(req !== undefined && req !== null, given);
+        if (refused) {
+          sendOnce([null, null, receiptOf(msg, refused)]);
           done();
           return;
         }
-        if (secret && !secretMatches(secret, requestHeader(msg, SECRET_HEADER))) {
-          showTotals('red', '401 wrong or missing secret');
-          send([null, null, receipt(msg, 401, { accepted: 0, rejected: 0, filtered: 0, error: 'wrong or missing shared secret' })]);
-          done();
-          return;
-        }
-        const outcome = parseInput(msg.payload, options);
-        if (outcome.tooLarge) {
-          showTotals('red', '413 over the limits');
-          send([null, null, receipt(msg, 413, { accepted: 0, rejected: 0, filtered: 0, error: outcome.tooLarge })]);
-          done();
-          return;
-        }
-        const events: NodeMessage[] = [];
-        let filtered = 0;
-        for (const event of outcome.events) {
-          if (filterReason(event, filter) === null) events.push(eventMessage(event));
-          else filtered++;
-        }
-        const rejects: NodeMessage[] = outcome.rejects.map((reject) => ({ payload: reject }));
-        const counts = { accepted: events.length, rejected: rejects.length, filtered };
-        totals.accepted += counts.accepted;
-        totals.rejected += counts.rejected;
-        totals.filtered += counts.filtered;
-        const usable = counts.accepted + counts.filtered > 0;
-        let intakeIds: string[] = [];
-        try {
-          intakeIds = (await intake?.ledger.record(this.id, events.map((m) => m.payload as AdsEvent))) ?? [];
-        } catch (err) {
-          showTotals('red', '503 journal not writable');
-          const error = `events not accepted: the intake journal could not be written (${(err as Error).message})`;
-          send([null, null, receipt(msg, 503, { accepted: 0, rejected: 0, filtered: 0, error })]);
-          done(new Error(error));
-          return;
-        }
-        intakeIds.forEach((id, i) => ((events[i] as Record<string, unknown>)[INTAKE_PROPERTY] = id));
-        showTotals(counts.rejected > 0 ? (usable ? 'yellow' : 'red') : 'green');
-        send([events, rejects, receipt(msg, usable ? 202 : 400, counts)]);
-        for (const id of intakeIds) intake?.tracker.sent(id);
-        done();
+        const taken = await track(intake.take(msg.payload, (events, rejects, answer) => sendOnce([events, rejects, receiptOf(msg, answer)])));
+        done(taken.failure);
       } catch (err) {
+        intake.failed();
+        if (!receiptSent) send([null, null, receiptOf(msg, refusal(500, INTERNAL_ERROR))]);
         done(err as Error);
       }
+    });
+
+    this.on('close', (_removed: boolean, closed: () => void) => {
+      RED.events.removeListener('flows:started', onFlowsStarted);
+      closeEndpoint?.();
+      void Promise.allSettled([...inFlight]).then(() => closed());
     });
   }
 
@@ -155,28 +117,6 @@ export = function (RED: NodeAPI): void {
   });
 };
 
-function eventMessage(event: AdsEvent): NodeMessage {
-  return { topic: event.source, payload: event };
-}
-
 function replayMessage(record: IntakeRecord): NodeMessage {
   return { ...eventMessage(record.event), replayed: true, [INTAKE_PROPERTY]: record.id } as NodeMessage;
-}
-
-/** The input message itself (keeping msg.req/msg.res for an HTTP response node) with the counts. */
-function receipt(msg: NodeMessageInFlow, statusCode: number, payload: Receipt): NodeMessage {
-  const out = msg as NodeMessage & { statusCode?: number };
-  out.payload = payload;
-  out.statusCode = statusCode;
-  return out;
-}
-
-function requestHeader(msg: NodeMessageInFlow, name: string): unknown {
-  const req = (msg as { req?: { headers?: Record<string, unknown> } }).req;
-  return req?.headers?.[name];
-}
-
-function positiveInteger(value: number | string | undefined, fallback: number): number {
-  const n = Number(value);
-  return Number.isInteger(n) && n > 0 ? n : fallback;
 }

@@ -67,8 +67,8 @@ describe('flowmon-ads-event node', () => {
   });
 
   it('sends one message per event, one per rejected line and a 202 receipt that keeps req/res', async () => {
-    const captured = await load();
-    const req = { headers: { 'content-type': 'text/plain' } };
+    const captured = await load({}, 's3cret');
+    const req = { headers: { 'content-type': 'text/plain', 'x-ads-secret': 's3cret' } };
     const res = { marker: 'res' };
     const body = `${fixture('tsv-standard.tsv').toString()}junk line\n`;
     const receipt = await send(captured, { payload: body, req, res, _flowmonTrace: 'kept' });
@@ -117,7 +117,7 @@ describe('flowmon-ads-event node', () => {
   it('takes a JSON body already parsed by an HTTP in node (object or array)', async () => {
     const captured = await load();
     const objects = JSON.parse(fixture('ads-array.json').toString()) as object[];
-    const receipt = await send(captured, { payload: objects, req: { headers: {} } });
+    const receipt = await send(captured, { payload: objects });
     assert.deepEqual(receipt.payload, { accepted: 2, rejected: 0, filtered: 0 });
     const single = await send(captured, { payload: objects[0] });
     assert.equal(single.statusCode, 202);
@@ -136,7 +136,7 @@ describe('flowmon-ads-event node', () => {
 
   it('answers 413 over the event limit and sends nothing else', async () => {
     const captured = await load({ maxEvents: 2 });
-    const receipt = await send(captured, { payload: `${CEF}\n${CEF}\n${CEF}\n`, req: { headers: {} }, res: {} });
+    const receipt = await send(captured, { payload: `${CEF}\n${CEF}\n${CEF}\n` });
     assert.equal(receipt.statusCode, 413);
     assert.equal(receipt.payload.accepted, 0);
     assert.match(receipt.payload.error, /over the limit of 2/);

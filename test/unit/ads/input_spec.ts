@@ -70,7 +70,7 @@ describe('ADS input handling', () => {
       const outcome = parse(`${CEF}\n${CEF}\n${CEF}\n`, { maxEvents: 2 });
       assert.deepEqual(outcome.events, []);
       assert.deepEqual(outcome.rejects, []);
-      assert.match(outcome.tooLarge ?? '', /3 lines in one message, over the limit of 2/);
+      assert.match(outcome.tooLarge ?? '', /more than 2 lines in one message, over the limit of 2/);
       assert.equal(parse(`${CEF}\n\n${CEF}\n`, { maxEvents: 2 }).events.length, 2, 'blank lines do not count');
     });
 
