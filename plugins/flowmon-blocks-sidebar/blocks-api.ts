@@ -3,9 +3,13 @@
  * registry so they can be tested without the editor.
  */
 import type { RegistryEntry, RuntimeRegistry } from '../../lib/registry';
+import { errorText } from '../../lib/registry/entry';
 
 export const BLOCKS_TOPIC = 'flowmon-response/blocks';
 export const BLOCKS_ROUTE = '/flowmon-response/blocks';
+/** Node-RED permissions of the routes: a user with the `read` scope may list, releasing needs `write`. */
+export const READ_PERMISSION = 'flowmon-response.read';
+export const WRITE_PERMISSION = 'flowmon-response.write';
 /** Rows sent over comms; the full list is always available through GET. */
 export const SNAPSHOT_LIMIT = 1000;
 
@@ -26,6 +30,25 @@ export interface BlocksSnapshot {
   entries: RegistryEntry[];
 }
 
+/**
+ * The fields of an entry the editor receives, named one by one: a field added to entries later is not sent until it
+ * is listed here (entries hold no secret; this keeps it so).
+ */
+const PUBLIC_FIELDS = [
+  'id', 'kind', 'configId', 'scope', 'target', 'label', 'state', 'simulated', 'firstSeen', 'lastSeen', 'hits',
+  'eventIds', 'expiresAt', 'armedAt', 'ttlSeconds', 'blocks', 'owner', 'attempts', 'nextAttemptAt', 'lastError',
+  'releasedAt', 'releasedBy',
+] as const satisfies ReadonlyArray<keyof RegistryEntry>;
+
+export function publicEntry(e: RegistryEntry): RegistryEntry;
+export function publicEntry(e: RegistryEntry | undefined): RegistryEntry | undefined;
+export function publicEntry(e: RegistryEntry | undefined): RegistryEntry | undefined {
+  if (!e) return undefined;
+  const out: Partial<Record<keyof RegistryEntry, unknown>> = {};
+  for (const field of PUBLIC_FIELDS) if (e[field] !== undefined) out[field] = e[field];
+  return out as unknown as RegistryEntry;
+}
+
 const STATE_ORDER: Record<string, number> = { 'release-pending': 0, orphaned: 1, active: 2, released: 3 };
 
 /** Pending and orphaned first (they need attention), then active by expiry, then recently released. */
@@ -39,12 +62,12 @@ export function sortEntries(entries: RegistryEntry[]): RegistryEntry[] {
 
 export function snapshot(registry: RuntimeRegistry, limit = SNAPSHOT_LIMIT): BlocksSnapshot {
   const all = sortEntries(registry.list());
-  return { now: Date.now(), total: all.length, entries: all.slice(0, limit) };
+  return { now: Date.now(), total: all.length, entries: all.slice(0, limit).map((e) => publicEntry(e)) };
 }
 
 export function listBlocks(registry: RuntimeRegistry) {
   return (_req: ApiRequest, res: ApiResponse): void => {
-    res.json(sortEntries(registry.list()));
+    res.json(sortEntries(registry.list()).map((e) => publicEntry(e)));
   };
 }
 
@@ -57,9 +80,9 @@ export function releaseBlock(registry: RuntimeRegistry) {
   return async (req: ApiRequest, res: ApiResponse): Promise<void> => {
     try {
       const id = req.params.id;
-      const entry = registry.get(id);
+      const entry = publicEntry(registry.get(id));
       if (!entry) {
-        res.status(404).json({ error: `no block with id ${id}` });
+        res.status(404).json({ error: errorText(`no block with id ${id}`) });
         return;
       }
       if (entry.state === 'orphaned') {
@@ -72,24 +95,25 @@ export function releaseBlock(registry: RuntimeRegistry) {
         return;
       }
       const result = await registry.releaseNow(id);
+      const released = publicEntry(result.entry);
       switch (result.status) {
         case 'released':
-          res.status(200).json(result.entry);
+          res.status(200).json(released);
           return;
         case 'orphaned':
-          res.status(409).json({ error: result.entry?.lastError ?? 'appliance config node is gone', entry: result.entry });
+          res.status(409).json({ error: released?.lastError ?? 'appliance config node is gone', entry: released });
           return;
         case 'failed':
-          res.status(502).json({ error: result.error, entry: result.entry });
+          res.status(502).json({ error: errorText(result.error), entry: released });
           return;
         case 'deferred':
-          res.status(503).json({ error: 'flows are starting; try again in a few seconds', entry: result.entry });
+          res.status(503).json({ error: 'flows are starting; try again in a few seconds', entry: released });
           return;
         default:
-          res.status(404).json({ error: `no block with id ${id}` });
+          res.status(404).json({ error: errorText(`no block with id ${id}`) });
       }
     } catch (err) {
-      res.status(500).json({ error: err instanceof Error ? err.message : String(err) });
+      res.status(500).json({ error: errorText(err instanceof Error ? err.message : String(err)) });
     }
   };
 }

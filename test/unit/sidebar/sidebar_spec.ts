@@ -5,7 +5,14 @@ import * as path from 'node:path';
 import helper from 'node-red-node-test-helper';
 import type { NodeAPI } from 'node-red';
 import sidebarPlugin = require('../../../plugins/flowmon-blocks-sidebar/flowmon-blocks-sidebar');
-import { BlocksSnapshot, publishSnapshots } from '../../../plugins/flowmon-blocks-sidebar/blocks-api';
+import {
+  BlocksSnapshot,
+  publicEntry,
+  publishSnapshots,
+  READ_PERMISSION,
+  WRITE_PERMISSION,
+} from '../../../plugins/flowmon-blocks-sidebar/blocks-api';
+import { MAX_ERROR_LENGTH } from '../../../lib/registry/entry';
 import { closeRegistries, getRegistry } from '../../../lib/registry';
 import { nodeRedPath } from '../../support/node-red-path';
 import { control, fakeAppliance, resetControls, until } from '../ttl/fake-appliance';
@@ -68,6 +75,27 @@ describe('flowmon-blocks-sidebar admin API', function () {
     await helper.request().delete(`/flowmon-response/blocks/${entry.id}`).expect(200);
   });
 
+  it('answers carry only the entry fields named for the editor, and bounded errors', async () => {
+    const { entry } = await registry().arm({ key: key('10.0.0.10/32'), kind: 'loadmaster', ttlSeconds: 3600, label: 'L' });
+    // A field that is not meant for the editor (as a later change might add one) stays on the server.
+    const live = [...registry().values()].find((e) => e.id === entry.id) as unknown as Record<string, unknown>;
+    live.credentials = { apiKey: 'very-secret-key' };
+    const list = await helper.request().get('/flowmon-response/blocks').expect(200);
+    assert.equal(list.body[0].label, 'L');
+    assert.doesNotMatch(JSON.stringify(list.body), /very-secret-key|credentials/);
+    const { credentials: _dropped, ...fields } = live;
+    assert.deepEqual(publicEntry(live as never), fields, 'every other field is sent');
+    control('lm').failures = 1;
+    control('lm').error = `refused\u0000\n${'e'.repeat(10_000)}`;
+    const failed = await helper.request().delete(`/flowmon-response/blocks/${entry.id}`).expect(502);
+    assert.doesNotMatch(JSON.stringify(failed.body), /very-secret-key|credentials/);
+    assert.ok(failed.body.error.length <= MAX_ERROR_LENGTH, String(failed.body.error.length));
+    assert.match(failed.body.error, /^refused e+/);
+    const released = await helper.request().delete(`/flowmon-response/blocks/${entry.id}`).expect(200);
+    assert.equal(released.body.state, 'released');
+    assert.doesNotMatch(JSON.stringify(released.body), /very-secret-key|credentials/);
+  });
+
   it('DELETE answers 409 when the config node is gone; ?forget=true then drops the orphan', async () => {
     const { entry } = await registry().arm({ key: key('10.0.0.8/32', 'gone'), kind: 'loadmaster', ttlSeconds: 3600 });
     const res = await helper.request().delete(`/flowmon-response/blocks/${entry.id}`).expect(409);
@@ -113,6 +141,18 @@ describe('flowmon-blocks-sidebar plugin', function () {
     def.onadd!();
     assert.deepEqual(routes, ['GET /flowmon-response/blocks', 'DELETE /flowmon-response/blocks/:id']);
     assert.deepEqual(perms, ['flowmon-response.read', 'flowmon-response.write']);
+    assert.deepEqual(perms, [READ_PERMISSION, WRITE_PERMISSION]);
     return closeRegistries();
+  });
+
+  it("Node-RED's permission check lets a read-only user list but not release", () => {
+    const { hasPermission } = require('@node-red/editor-api/lib/auth/permissions') as {
+      hasPermission(scope: string | string[], permission: string): boolean;
+    };
+    assert.equal(hasPermission('read', READ_PERMISSION), true);
+    assert.equal(hasPermission('read', WRITE_PERMISSION), false);
+    assert.equal(hasPermission('write', WRITE_PERMISSION), true);
+    assert.equal(hasPermission(['flows.read', 'nodes.read'], READ_PERMISSION), false, 'another area does not grant it');
+    assert.equal(hasPermission('*', WRITE_PERMISSION), true);
   });
 });

@@ -5,6 +5,8 @@ import type { MitigationAppliance, MitigationKey, ReleaseOutcome } from '../../.
 export interface FakeControl {
   /** How many of the next releases fail. */
   failures: number;
+  /** The message they fail with (default "appliance answered 503"). */
+  error?: string;
   releases: Array<{ key: MitigationKey; at: number }>;
   /** What listTaggedTargets answers. */
   listed: string[];
@@ -38,7 +40,7 @@ export function fakeAppliance(RED: NodeAPI): void {
         c.releases.push({ key, at: Date.now() });
         if (c.failures > 0) {
           c.failures--;
-          throw new Error('appliance answered 503');
+          throw new Error(c.error ?? 'appliance answered 503');
         }
         return c.outcome;
       },
