@@ -1,7 +1,21 @@
 import assert = require('node:assert/strict');
 import { spawn } from 'node:child_process';
 import { X509Certificate, createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lchownSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import http = require('node:http');
 import https = require('node:https');
 import type { AddressInfo } from 'node:net';
@@ -22,6 +36,8 @@ class Receiver {
   readonly requests: Received[] = [];
   readonly statuses: number[] = [];
   delayMs = 0;
+  /** Called as each request arrives, before it is answered. */
+  onRequest?: () => void;
   private server?: http.Server;
   url = '';
 
@@ -31,6 +47,7 @@ class Receiver {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         this.requests.push({ body: Buffer.concat(chunks), headers: req.headers });
+        this.onRequest?.();
         res.statusCode = this.statuses.shift() ?? 200;
         setTimeout(() => res.end(res.statusCode < 300 ? 'ok' : 'refused'), this.delayMs);
       });
@@ -68,9 +85,9 @@ interface RunResult {
   stderr: string;
 }
 
-function run(args: string[], stdin: Buffer | string): Promise<RunResult> {
+function run(args: string[], stdin: Buffer | string, env: NodeJS.ProcessEnv = process.env): Promise<RunResult> {
   return new Promise((ok, fail) => {
-    const child = spawn('bash', [script, ...args], { stdio: ['pipe', 'ignore', 'pipe'] });
+    const child = spawn('bash', [script, ...args], { stdio: ['pipe', 'ignore', 'pipe'], env });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', fail);
@@ -238,6 +255,164 @@ describe('forwarder/flowmon-forward.sh', function () {
     );
     assert.equal(result.code, 4);
     assert.match(log(), /LOST/);
+  });
+
+  describe('spool safety', () => {
+    const NOBODY = 65534;
+    const mode = (path: string): number => statSync(path).mode & 0o7777;
+    let home: string;
+    let tmp: string;
+    /** The environment of a user whose home is `home` and whose TMPDIR is the shared, sticky `tmp`. */
+    let env: NodeJS.ProcessEnv;
+
+    beforeEach(function () {
+      // Planting files of another user needs chown, so these run as root (as CI does).
+      if (process.getuid?.() !== 0) this.skip();
+      home = join(dir, 'home');
+      mkdirSync(home, { mode: 0o700 });
+      tmp = join(dir, 'tmp');
+      mkdirSync(tmp);
+      chmodSync(tmp, 0o1777);
+      env = { ...process.env, HOME: home, TMPDIR: tmp };
+      delete env.XDG_STATE_HOME;
+    });
+
+    /** Writes a file as another user would: owned by uid 65534. */
+    const plant = (path: string, content: string): void => {
+      writeFileSync(path, content);
+      chownSync(path, NOBODY, NOBODY);
+    };
+
+    it('keeps the default spool and log in a 0700 folder of the user, never in the temporary folder', async function () {
+      if (existsSync('/data/components/apps')) this.skip(); // on an appliance the app folder is the default
+      let workDirs: { name: string; mode: number }[] = [];
+      receiver.onRequest = () => {
+        workDirs = readdirSync(tmp).map((name) => ({ name, mode: mode(join(tmp, name)) }));
+      };
+      const result = await run(['url', receiver.url, 'secret-file', secretFile], 'event\n', env);
+      assert.equal(result.code, 0, result.stderr);
+      assert.deepEqual(receiver.requests.map((r) => r.body.toString()), ['event\n']);
+
+      const base = join(home, '.local', 'state', 'flowmon-forward');
+      for (const folder of [base, join(base, 'spool'), join(base, 'spool', 'pending'), join(base, 'spool', 'rejected'), join(base, 'spool', 'tmp')]) {
+        assert.equal(mode(folder), 0o700, folder);
+      }
+      assert.equal(mode(join(base, 'flowmon-forward.log')), 0o600);
+      assert.match(readFileSync(join(base, 'flowmon-forward.log'), 'utf8'), /delivered \(6 bytes, HTTP 200\)/);
+      // While it ran, the only thing in the temporary folder was its own mktemp -d work folder, 0700.
+      assert.equal(workDirs.length, 1, JSON.stringify(workDirs));
+      assert.match(workDirs[0].name, /^flowmon-forward\.[A-Za-z0-9]{6}$/);
+      assert.equal(workDirs[0].mode, 0o700);
+      assert.deepEqual(readdirSync(tmp), []);
+    });
+
+    it('uses $XDG_STATE_HOME for the defaults when it is set', async function () {
+      if (existsSync('/data/components/apps')) this.skip();
+      const state = join(dir, 'state');
+      const result = await run(['url', receiver.url, 'secret-file', secretFile], 'event\n', { ...env, XDG_STATE_HOME: state });
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(mode(join(state, 'flowmon-forward', 'spool', 'pending')), 0o700);
+      assert.ok(existsSync(join(state, 'flowmon-forward', 'flowmon-forward.log')));
+      assert.ok(!existsSync(join(home, '.local')));
+      assert.deepEqual(readdirSync(tmp), []);
+    });
+
+    it('without a private folder for the defaults, sends the batch from memory and writes nothing to the temporary folder', async function () {
+      if (existsSync('/data/components/apps')) this.skip();
+      const noHome = { ...env };
+      delete noHome.HOME;
+      const result = await run(['url', receiver.url, 'secret-file', secretFile], 'event\n', noHome);
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(receiver.requests.length, 1);
+      assert.match(result.stderr, /no private folder for the defaults/);
+      assert.match(result.stderr, /not spooled; it is only in memory/);
+      assert.deepEqual(readdirSync(tmp), []);
+    });
+
+    it('does not deliver a batch another user planted where the default spool used to be (the shared temporary folder)', async function () {
+      if (existsSync('/data/components/apps')) this.skip();
+      const old = join(tmp, 'flowmon-forward-spool');
+      for (const folder of [old, join(old, 'pending')]) {
+        mkdirSync(folder);
+        chmodSync(folder, 0o777);
+        chownSync(folder, NOBODY, NOBODY);
+      }
+      plant(join(old, 'pending', '1-1.batch'), '1\t2024-01-01 10:00:00\tSCANS\t192.0.2.66\n');
+      const result = await run(['url', receiver.url, 'secret-file', secretFile], 'real\n', env);
+      assert.equal(result.code, 0, result.stderr);
+      assert.deepEqual(receiver.requests.map((r) => r.body.toString()), ['real\n']);
+    });
+
+    it('never sends a pending batch owned by another user, a symbolic link or a folder: moves it to rejected/ and logs it', async () => {
+      const pending = join(spool, 'pending');
+      mkdirSync(pending, { recursive: true, mode: 0o700 });
+      plant(join(pending, '1-1.batch'), 'planted\t192.0.2.66\n');
+      const target = join(dir, 'target');
+      writeFileSync(target, 'planted through a link\t192.0.2.67\n');
+      symlinkSync(target, join(pending, '1-2.batch'));
+      mkdirSync(join(pending, '1-3.batch'));
+
+      const result = await run(baseArgs(receiver.url), 'real\n');
+      assert.equal(result.code, 0, log());
+      assert.deepEqual(receiver.requests.map((r) => r.body.toString()), ['real\n']);
+      assert.deepEqual(pendingFiles(), []);
+      const rejected = rejectedFiles().sort();
+      assert.equal(rejected.length, 3, rejected.join());
+      assert.ok(rejected.every((name, i) => name.startsWith(`1-${i + 1}.batch.`) && name.endsWith('.unsafe')), rejected.join());
+      assert.equal(lstatSync(join(spool, 'rejected', rejected[0])).uid, NOBODY);
+      assert.ok(lstatSync(join(spool, 'rejected', rejected[1])).isSymbolicLink());
+      assert.match(log(), /batch 1-1\.batch NOT SENT: it is a file of uid 65534, not a regular file of uid 0/);
+      assert.match(log(), /batch 1-2\.batch NOT SENT: it is a symbolic link of uid 0/);
+      assert.match(log(), /batch 1-3\.batch NOT SENT: it is a folder of uid 0/);
+
+      const again = await run(baseArgs(receiver.url), '');
+      assert.equal(again.code, 0);
+      assert.equal(receiver.requests.length, 1);
+    });
+
+    it('changes a spool of ours that group or others may write to into 0700 before using it', async () => {
+      mkdirSync(join(spool, 'pending'), { recursive: true });
+      chmodSync(spool, 0o770);
+      chmodSync(join(spool, 'pending'), 0o777);
+      const result = await run(baseArgs(receiver.url), 'event\n');
+      assert.equal(result.code, 0, log());
+      assert.equal(receiver.requests.length, 1);
+      assert.equal(mode(spool), 0o700);
+      assert.equal(mode(join(spool, 'pending')), 0o700);
+      assert.match(log(), /'[^']*\/spool' was writable by group or others; changed to mode 0700/);
+      assert.match(log(), /'[^']*\/spool\/pending' was writable by group or others; changed to mode 0700/);
+    });
+
+    it('refuses a spool that belongs to another user: reads nothing from it, sends the batch from memory (exit 5) or reports it lost (exit 4)', async () => {
+      mkdirSync(join(spool, 'pending'), { recursive: true, mode: 0o700 });
+      writeFileSync(join(spool, 'pending', '1-1.batch'), 'planted\t192.0.2.66\n');
+      chownSync(spool, NOBODY, NOBODY);
+
+      const result = await run(baseArgs(receiver.url), 'mine\n');
+      assert.equal(result.code, 5, log());
+      assert.deepEqual(receiver.requests.map((r) => r.body.toString()), ['mine\n']);
+      assert.deepEqual(pendingFiles(), ['1-1.batch']);
+      assert.match(log(), /spool REFUSED: '[^']*\/spool' belongs to uid 65534, not to uid 0 that runs this script/);
+      assert.match(log(), /this batch \(5 bytes\) is not spooled; it is only in memory/);
+
+      const down = await run([...baseArgs(await deadUrl()), 'retries', '0'], 'mine too\n');
+      assert.equal(down.code, 4);
+      assert.match(log(), /batch of 9 bytes LOST/);
+      assert.deepEqual(pendingFiles(), ['1-1.batch']);
+      assert.equal(receiver.requests.length, 1);
+    });
+
+    it('refuses an explicit spool-dir that is a symbolic link of another user', async () => {
+      const real = join(dir, 'real-spool');
+      mkdirSync(join(real, 'pending'), { recursive: true, mode: 0o700 });
+      writeFileSync(join(real, 'pending', '1-1.batch'), 'planted\t192.0.2.66\n');
+      symlinkSync(real, spool);
+      lchownSync(spool, NOBODY, NOBODY);
+      const result = await run(baseArgs(receiver.url), 'mine\n');
+      assert.equal(result.code, 5, log());
+      assert.deepEqual(receiver.requests.map((r) => r.body.toString()), ['mine\n']);
+      assert.match(log(), /spool REFUSED: '[^']*\/spool' is a symbolic link that belongs to uid 65534/);
+    });
   });
 
   describe('over HTTPS', () => {
