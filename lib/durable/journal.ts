@@ -3,11 +3,12 @@
  * when its promise resolves (write + fsync). Changes queued in the same tick, or while a write is in flight, share
  * one write and one fsync (group commit). Loading replays the lines; a torn last line (crash mid-write) is dropped
  * and the file is rewritten clean. The journal is compacted into a snapshot when it grows past a multiple of the
- * live entries.
+ * live entries. The journal and its temporary files are readable by their owner only (0600), in a 0700 folder.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import { ensurePrivateDir, FILE_MODE, openPrivate } from './private-files';
 
 const write = promisify(fs.write);
 const fsync = promisify(fs.fsync);
@@ -42,6 +43,11 @@ export interface JournalOptions<T> {
   compactFactor?: number;
   /** Names the journal in errors. */
   label?: string;
+  /**
+   * The journal's folder is the package's own: created 0700, and tightened to 0700 (with a warning) when it exists
+   * with wider permissions. Otherwise a missing folder is still created 0700, but an existing one is left alone.
+   */
+  ownsDir?: boolean;
 }
 
 export class Journal<T extends { id: string }> {
@@ -61,6 +67,7 @@ export class Journal<T extends { id: string }> {
   private readonly intern: JournalOptions<T>['intern'];
   private readonly compactFactor: number;
   private readonly label: string;
+  private readonly ownsDir: boolean;
 
   constructor(
     readonly file: string,
@@ -73,12 +80,14 @@ export class Journal<T extends { id: string }> {
     this.intern = options.intern;
     this.compactFactor = options.compactFactor ?? 4;
     this.label = options.label ?? 'journal';
+    this.ownsDir = options.ownsDir ?? false;
   }
 
   /** Reads the journal synchronously (in chunks, to bound memory) and opens it for appends. */
   load(): LoadResult<T> {
     const entries = new Map<string, T>();
     const name = path.basename(this.file);
+    ensurePrivateDir(path.dirname(this.file), this.ownsDir, this.log);
     let fd: number;
     try {
       fd = fs.openSync(this.file, 'r');
@@ -139,7 +148,7 @@ export class Journal<T extends { id: string }> {
   }
 
   private openForAppend(entries: Map<string, T>): LoadResult<T> {
-    this.fd = fs.openSync(this.file, 'a');
+    this.fd = openPrivate(this.file, 'a', this.log);
     fsyncDir(path.dirname(this.file));
     return { entries, lines: this.lines };
   }
@@ -233,9 +242,10 @@ export class Journal<T extends { id: string }> {
   /** Snapshot of the live entries to a temp file, fsync, rename over the journal, fsync the directory. */
   private async compact(): Promise<void> {
     const tmp = `${this.file}.tmp`;
-    const fh = await fs.promises.open(tmp, 'w');
+    const fh = await fs.promises.open(tmp, 'w', FILE_MODE);
     let count = 0;
     try {
+      await fh.chmod(FILE_MODE); // a temporary file left by a crash keeps its mode when opened again
       let chunk: string[] = [];
       for (const e of this.liveEntries()) {
         chunk.push(JSON.stringify({ p: e }) + '\n');
@@ -253,13 +263,13 @@ export class Journal<T extends { id: string }> {
     await fs.promises.rename(tmp, this.file);
     fsyncDir(path.dirname(this.file));
     if (this.fd !== undefined) await close(this.fd);
-    this.fd = fs.openSync(this.file, 'a');
+    this.fd = openPrivate(this.file, 'a', this.log);
     this.lines = count;
   }
 
   private writeSnapshotSync(entries: Iterable<T>): void {
     const tmp = `${this.file}.tmp`;
-    const fd = fs.openSync(tmp, 'w');
+    const fd = openPrivate(tmp, 'w', this.log, true);
     try {
       const parts: string[] = [];
       for (const e of entries) parts.push(JSON.stringify({ p: e }) + '\n');

@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { dataDir, dataFile } from '../durable/private-files';
 import { IntakeLedger } from './ledger';
 import { HooksLike, IntakeTracker } from './tracker';
 
@@ -6,6 +7,11 @@ export { INTAKE_PROPERTY } from './tracker';
 export type { IntakeRecord } from './ledger';
 
 export const INTAKE_FILE = 'flowmon-response-intake.jsonl';
+
+/** The intake journal of a user directory: in the package's folder (0700), readable by its owner only. */
+export function intakeFile(userDir: string): string {
+  return path.join(dataDir(userDir), INTAKE_FILE);
+}
 
 /** The parts of Node-RED's RED object the intake uses. */
 export interface IntakeRuntime {
@@ -30,10 +36,8 @@ export function getIntake(red: IntakeRuntime): Intake | undefined {
   if (!userDir || !red.hooks) return undefined;
   let intake = byUserDir.get(userDir);
   if (!intake) {
-    const ledger = new IntakeLedger({
-      file: path.join(userDir, INTAKE_FILE),
-      log: { warn: (m: string) => red.log?.warn(`[flowmon-response] ${m}`) },
-    });
+    const log = { warn: (m: string) => red.log?.warn(`[flowmon-response] ${m}`) };
+    const ledger = new IntakeLedger({ file: dataFile(userDir, INTAKE_FILE, log), log, ownsDir: true });
     intake = { ledger, tracker: new IntakeTracker(ledger) };
     byUserDir.set(userDir, intake);
   }

@@ -25,6 +25,8 @@ export interface IntakeLedgerOptions {
   now?: () => number;
   /** Unsettled events older than this at start are dropped, not replayed. */
   replayWindowMs?: number;
+  /** The journal's folder is the package's own (see Journal's `ownsDir`). */
+  ownsDir?: boolean;
 }
 
 function isIntakeRecord(value: unknown): value is IntakeRecord {
@@ -49,6 +51,7 @@ export class IntakeLedger {
       log: this.log,
       isRecord: isIntakeRecord,
       label: 'intake journal',
+      ownsDir: options.ownsDir,
     });
     const oldest = this.now() - (options.replayWindowMs ?? 3_600_000);
     for (const record of this.journal.load().entries.values()) {

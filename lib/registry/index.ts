@@ -4,11 +4,17 @@
  * level, so blocks are released on time even when the TTL node that armed them was deleted.
  */
 import * as path from 'node:path';
+import { dataDir, dataFile } from '../durable/private-files';
 import { isMitigationAppliance, MitigationAppliance } from '../mitigation/types';
 import { ReleaseScheduler, ReleaseResult } from '../lifecycle/scheduler';
 import { MitigationRegistry } from './registry';
 
 export const REGISTRY_FILE = 'flowmon-response-registry.jsonl';
+
+/** The registry journal of a user directory: in the package's folder (0700), readable by its owner only. */
+export function registryFile(userDir: string): string {
+  return path.join(dataDir(userDir), REGISTRY_FILE);
+}
 
 /** The parts of Node-RED's RED object the registry uses (kept structural so library code never imports node-red). */
 export interface RuntimeLike {
@@ -37,7 +43,7 @@ export class RuntimeRegistry extends MitigationRegistry {
 
   constructor(red: RuntimeLike, file: string | undefined) {
     const log = { warn: (m: string) => red.log?.warn(`[flowmon-response] ${m}`) };
-    super({ file, log });
+    super({ file, log, ownsDir: true });
     this.red = red;
     this.scheduler = new ReleaseScheduler(
       this,
@@ -100,7 +106,8 @@ export function getRegistry(red: RuntimeLike): RuntimeRegistry {
     warnedMemoryOnly = true;
     red.log?.warn('[flowmon-response] no user directory: active blocks are kept in memory only and lost on restart');
   }
-  reg = new RuntimeRegistry(red, dir ? path.join(id, REGISTRY_FILE) : undefined);
+  const log = { warn: (m: string) => red.log?.warn(`[flowmon-response] ${m}`) };
+  reg = new RuntimeRegistry(red, dir ? dataFile(dir, REGISTRY_FILE, log) : undefined);
   registries.set(id, reg);
   return reg;
 }

@@ -73,6 +73,8 @@ export interface RegistryOptions {
   log?: JournalLog;
   /** How long released entries (and their escalation history) are kept. */
   retentionMs?: number;
+  /** The journal's folder is the package's own (see Journal's `ownsDir`). */
+  ownsDir?: boolean;
 }
 
 const DAY = 86_400_000;
@@ -100,6 +102,7 @@ export class MitigationRegistry extends EventEmitter {
           e.scope = shared(e.scope);
         },
         label: 'registry journal',
+        ownsDir: opts.ownsDir,
       });
       // Records written before the bounds existed are brought within them (and written so at the next compaction).
       for (const [id, e] of this.journal.load().entries) this.byId.set(id, boundEntry(e));

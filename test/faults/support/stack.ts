@@ -11,9 +11,10 @@ import {
 } from '../../../simulators/cryptospike';
 import { LoadMasterSimulator, LoadMasterSimulatorOptions, startLoadMasterSimulator } from '../../../simulators/loadmaster';
 import type { RegistryEntry } from '../../../lib/registry/entry';
+import { DATA_DIR } from '../../../lib/durable/private-files';
 
 export const EXAMPLE_FILE = join(repoRoot, 'examples', 'ADS to LoadMaster and CryptoSpike.json');
-export const REGISTRY_FILE = 'flowmon-response-registry.jsonl';
+export const REGISTRY_FILE = join(DATA_DIR, 'flowmon-response-registry.jsonl');
 export const SHARED_SECRET = 'ads-shared-secret-Q7vK2pX9';
 export const ADS_PATH = '/flowmon/ads';
 const TAP_MARK = 'FAULTS-TAP ';

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import helper from 'node-red-node-test-helper';
 import sinon from 'sinon';
 import ttlNode = require('../../../nodes/flowmon-mitigation-ttl/flowmon-mitigation-ttl');
-import { closeRegistries, getRegistry, REGISTRY_FILE } from '../../../lib/registry';
+import { closeRegistries, getRegistry, registryFile } from '../../../lib/registry';
 import { LOADMASTER_COMMENT_TAG } from '../../../lib/mitigation/types';
 import { nodeRedPath } from '../../support/node-red-path';
 import { control, fakeAppliance, loadMasterMitigation, resetControls, until } from './fake-appliance';
@@ -82,7 +82,7 @@ describe('flowmon-mitigation-ttl', function () {
     assert.equal(m.payload.entry.state, 'active');
     assert.deepEqual(m.payload.entry.eventIds, ['ads-1']);
     assert.ok(Math.abs(m.payload.entry.expiresAt - (Date.now() + DAY)) < 2000);
-    const onDisk = fs.readFileSync(path.join(userDir, REGISTRY_FILE), 'utf8');
+    const onDisk = fs.readFileSync(registryFile(userDir), 'utf8');
     assert.match(onDisk, /10\.0\.0\.5\/32/);
     assert.ok(registry().isActive({ configId: 'lm', scope: 'global:block', target: '10.0.0.5/32' }));
   });
