@@ -187,7 +187,7 @@ function parseValues(items: unknown[], ctx: Context, counted = true): void {
         if (line !== null) parseLine(line, i + 1, ctx);
       }
     } else if (valueTooDeep(item, itemDepth)) {
-      reject(ctx, i + 1, `[${Array.isArray(item) ? 'array' : 'object'} nested deeper than ${itemDepth} levels]`, tooDeepReason());
+      reject(ctx, i + 1, `[${Array.isArray(item) ? 'array' : 'object'} too deeply nested to quote]`, tooDeepReason());
     } else {
       parseObject(item, JSON.stringify(item) ?? String(item), i + 1, ctx);
     }

@@ -86,8 +86,8 @@ export = function (RED: NodeAPI): void {
       const given = takeSecretHeader(req);
       let receiptSent = false;
       const sendOnce = (out: (NodeMessage | NodeMessage[] | null)[]) => {
-        receiptSent = true;
         send(out);
+        receiptSent = true;
       };
       try {
         const refused = intake.authorise(req !== undefined && req !== null, given);

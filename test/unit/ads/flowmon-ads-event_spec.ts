@@ -1,45 +1,17 @@
 import assert from 'node:assert/strict';
 import helper = require('node-red-node-test-helper');
 import adsEventNode = require('../../../nodes/flowmon-ads-event/flowmon-ads-event');
+import { adsNodeFlow, Captured, captureOutputs, failNextSend } from './ads-node';
 import { fixture } from './fixture';
 
 helper.init(require.resolve('node-red'));
 
-interface Captured {
-  events: any[];
-  rejects: any[];
-  receipts: any[];
-}
 
 const CEF = 'CEF:0|Flowmon Networks|Flowmon ADS|13.00.00|SSHDICT|SSH attack|8|src=10.0.0.1 dst=10.0.0.2';
 
-function flow(config: Record<string, unknown> = {}) {
-  return [
-    { id: 'f1', type: 'tab' },
-    {
-      id: 'n1',
-      z: 'f1',
-      type: 'flowmon-ads-event',
-      name: 'ads',
-      timeZone: 'Europe/Prague',
-      maxLineLength: 65536,
-      maxEvents: 10000,
-      wires: [['events'], ['rejects'], ['receipts']],
-      ...config,
-    },
-    { id: 'events', z: 'f1', type: 'helper' },
-    { id: 'rejects', z: 'f1', type: 'helper' },
-    { id: 'receipts', z: 'f1', type: 'helper' },
-  ];
-}
-
 async function load(config: Record<string, unknown> = {}, secret?: string): Promise<Captured> {
-  await helper.load(adsEventNode, flow(config), secret === undefined ? {} : { n1: { secret } });
-  const captured: Captured = { events: [], rejects: [], receipts: [] };
-  helper.getNode('events').on('input', (msg: any) => captured.events.push(msg));
-  helper.getNode('rejects').on('input', (msg: any) => captured.rejects.push(msg));
-  helper.getNode('receipts').on('input', (msg: any) => captured.receipts.push(msg));
-  return captured;
+  await helper.load(adsEventNode, adsNodeFlow(config), secret === undefined ? {} : { n1: { secret } });
+  return captureOutputs();
 }
 
 /** Sends one message and resolves when its receipt (always the last message) has arrived. */
@@ -186,8 +158,88 @@ describe('flowmon-ads-event node', () => {
     });
   });
 
+  describe('fail closed and secret hygiene on the message input', () => {
+    for (const [label, secret] of [
+      ['empty', ''],
+      ['blank', '   '],
+    ] as const) {
+      it(`refuses a message carrying msg.req with 401 when the secret is ${label}, and logs that once`, async () => {
+        const captured = await load({}, secret);
+        for (const given of [undefined, '', '   ']) {
+          const headers: Record<string, string> = given === undefined ? {} : { 'x-ads-secret': given };
+          const receipt = await send(captured, { payload: CEF, req: { headers }, res: {} });
+          assert.equal(receipt.statusCode, 401, `header ${JSON.stringify(given)}`);
+          assert.match(receipt.payload.error, /no shared secret configured/);
+        }
+        assert.equal(captured.events.length, 0);
+        const errors = (helper.getNode('n1').error as unknown as { callCount: number }).callCount;
+        assert.equal(errors, 1, 'said once, not per request');
+        assert.match(lastStatus().text, /^401 no secret configured/);
+      });
+    }
+
+    it('takes messages without msg.req (UDP, inject) when no secret is configured', async () => {
+      const captured = await load({}, '  ');
+      const receipt = await send(captured, { payload: CEF });
+      assert.equal(receipt.statusCode, 202);
+      assert.equal(captured.events.length, 1);
+      assert.equal((helper.getNode('n1').error as unknown as { callCount: number }).callCount, 0);
+    });
+
+    it('takes the secret header out of msg.req first: the receipt, rejects and errors never carry it', async () => {
+      const captured = await load({}, 's3cret-Hygiene');
+      const request = () => ({
+        headers: { 'content-type': 'text/plain', 'x-ads-secret': 's3cret-Hygiene' },
+        rawHeaders: ['Content-Type', 'text/plain', 'X-ADS-Secret', 's3cret-Hygiene', 'x-ads-secret', 's3cret-Hygiene'],
+      });
+      const ok = await send(captured, { payload: `${CEF}\njunk`, req: request(), res: {} });
+      assert.equal(ok.statusCode, 202);
+      assert.deepEqual(ok.req.headers, { 'content-type': 'text/plain' });
+      assert.deepEqual(ok.req.rawHeaders, ['Content-Type', 'text/plain']);
+      const wrong = await send(captured, { payload: CEF, req: { headers: { 'x-ads-secret': 's3cret-Hygiene-not' } }, res: {} });
+      assert.equal(wrong.statusCode, 401);
+      assert.deepEqual(wrong.req.headers, {});
+      // An unexpected failure: one 500 receipt, and the error for a Catch node carries no secret either.
+      failNextSend('output failed');
+      const node = helper.getNode('n1') as any;
+      const failed = await send(captured, { payload: CEF, req: request(), res: {} });
+      assert.equal(failed.statusCode, 500);
+      assert.match(failed.payload.error, /internal error/);
+      const errorCalls = (node.error as unknown as { getCalls(): Array<{ args: unknown[] }> }).getCalls();
+      assert.ok(errorCalls.some((c) => /output failed/.test(String(c.args[0]))), 'done(err) reached the node error');
+      const everything = JSON.stringify({ captured, errors: errorCalls.map((c) => c.args) });
+      assert.ok(!everything.includes('s3cret-Hygiene'), 'the shared secret leaked');
+    });
+  });
+
+  describe('nesting', () => {
+    function deepObject(depth: number): Record<string, unknown> {
+      let value: Record<string, unknown> = { leaf: 1 };
+      for (let i = 0; i < depth; i++) value = { a: value };
+      return value;
+    }
+
+    it('answers 400 with a reason to a 100,000-deep object payload (core HTTP in in front), and keeps serving', async () => {
+      const captured = await load();
+      const receipt = await send(captured, { payload: deepObject(100_000) });
+      assert.equal(receipt.statusCode, 400);
+      assert.match(captured.rejects[0].payload.reason, /JSON nested deeper than 8 levels/);
+      assert.ok(captured.rejects[0].payload.line.length < 100);
+      assert.equal((await send(captured, { payload: CEF })).statusCode, 202);
+    });
+
+    it('rejects only the too-deep item of an array payload', async () => {
+      const captured = await load();
+      const objects = JSON.parse(fixture('ads-array.json').toString()) as object[];
+      const receipt = await send(captured, { payload: [objects[0], deepObject(50_000), objects[1]] });
+      assert.equal(receipt.statusCode, 202);
+      assert.deepEqual(receipt.payload, { accepted: 2, rejected: 1, filtered: 0 });
+      assert.equal(captured.rejects[0].payload.lineNumber, 2);
+    });
+  });
+
   it('warns about an unknown time zone and reads times in the host zone', async () => {
-    await helper.load(adsEventNode, flow({ timeZone: 'Mars/Olympus' }));
+    await helper.load(adsEventNode, adsNodeFlow({ timeZone: 'Mars/Olympus' }));
     const warn = helper.getNode('n1').warn as unknown as { firstCall: { args: [string] } };
     assert.match(warn.firstCall.args[0], /unknown time zone "Mars\/Olympus"/);
   });
