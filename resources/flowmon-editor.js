@@ -10,6 +10,11 @@
       return v === undefined || v === '' || ENV.test(String(v)) || !isNaN(Number(v));
     },
 
+    /** Validator of "Accept any" (both appliances): empty, true, false, or a whole-field ${ENV_VAR}. */
+    boolOrEnv: function (v) {
+      return v === undefined || v === '' || v === true || v === false || /^(true|false)$/i.test(String(v)) || ENV.test(String(v));
+    },
+
     /** Shows the TLS rows (classes `<prefix>-tls-ca|fingerprint|insecure|warning`) that the chosen mode uses. */
     showTlsFields: function (prefix) {
       function show() {
@@ -25,7 +30,9 @@
 
     /**
      * "Test connection": posts the dialog's current values (`fields`, read from #node-config-input-<field>) and the
-     * node id to the admin endpoint `url`, and shows its {ok, message} answer in `result`.
+     * node id to the admin endpoint `url`, and shows its {ok, message} answer in `result`. The runtime uses the
+     * deployed node's credentials only while the URL, sign-in and TLS fields are as deployed; values are sent as
+     * typed (`${VAR}` is never resolved for a test).
      */
     bindConnectionTest: function (button, result, url, nodeId, fields) {
       $(button).on('click', function (e) {
@@ -40,7 +47,14 @@
             $(result).text(reply.message).css('color', reply.ok ? 'green' : '#c00');
           })
           .fail(function (xhr) {
-            $(result).text('request failed: ' + (xhr.status || '') + ' ' + (xhr.statusText || '')).css('color', '#c00');
+            var reply = xhr.responseJSON;
+            var text =
+              reply && reply.message
+                ? reply.message
+                : xhr.status === 401 || xhr.status === 403
+                  ? 'not allowed: testing a connection needs the flowmon-response.write permission'
+                  : 'request failed: ' + (xhr.status || '') + ' ' + (xhr.statusText || '');
+            $(result).text(text).css('color', '#c00');
           });
       });
     },

@@ -1,5 +1,5 @@
 /** Turns the flowmon-cryptospike-config fields (each may be `${ENV_VAR}`) into client and responder settings. */
-import { readBool, readList, readNumber, readText, unlessUnsetEnv } from '../config/fields';
+import { FIELD_ERRORS, readBool, readList, readNumber, readText, unlessUnsetEnv } from '../config/fields';
 import { resolveTlsSettings } from '../http/tls';
 import type { CryptoSpikeAuth, CryptoSpikeClientOptions } from './client';
 
@@ -61,7 +61,8 @@ export function authFrom(credentials: CryptoSpikeCredentials, authType = ''): Cr
 
 export function clientOptionsFrom(fields: CryptoSpikeConfigFields, credentials: CryptoSpikeCredentials): CryptoSpikeClientOptions {
   const url = readText(fields.url);
-  if (!/^https:\/\/[^/\s]+/i.test(url)) throw new Error(`CryptoSpike URL must be https://host[:port], got "${url}"`);
+  if (!url) throw new Error(FIELD_ERRORS.urlMissing);
+  if (!/^https:\/\/[^/\s]+/i.test(url)) throw new Error(FIELD_ERRORS.url);
   return {
     url,
     tls: resolveTlsSettings(fields),

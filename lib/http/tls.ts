@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { readBool, readText } from '../config/fields';
+import { FIELD_ERRORS, readBool, readText } from '../config/fields';
 
 /**
  * How an appliance's certificate is checked:
@@ -29,7 +29,7 @@ export function normaliseFingerprint(text: string): string {
   return text.replace(/^sha256\s*(fingerprint)?\s*[=:]?/i, '').replace(/[\s:]/g, '').toLowerCase();
 }
 
-/** Turns config-node fields into TlsSettings, throwing a message a person understands when they do not fit. */
+/** Turns config-node fields into TlsSettings, throwing a message that names the field (never its value). */
 export function resolveTlsSettings(fields: TlsFields): TlsSettings {
   const ca = readText(fields.tlsCa) || undefined;
   const fingerprintText = readText(fields.tlsFingerprint);
@@ -43,19 +43,19 @@ export function resolveTlsSettings(fields: TlsFields): TlsSettings {
     case 'insecure':
       return { mode };
     case 'ca':
-      if (!ca) throw new Error('TLS mode "CA certificate" needs the CA certificate (PEM)');
+      if (!ca) throw new Error(FIELD_ERRORS.tlsCaMissing);
       try {
         new X509Certificate(ca);
       } catch {
-        throw new Error('the CA certificate is not valid PEM');
+        throw new Error(FIELD_ERRORS.tlsCa);
       }
       return { mode, ca };
     case 'fingerprint':
       if (!fingerprint || !/^[0-9a-f]{64}$/.test(fingerprint)) {
-        throw new Error('the pinned certificate fingerprint must be a SHA-256 fingerprint (64 hex digits)');
+        throw new Error(FIELD_ERRORS.tlsFingerprint);
       }
       return { mode, fingerprint };
     default:
-      throw new Error(`unknown TLS mode "${String(mode)}"`);
+      throw new Error(FIELD_ERRORS.tlsMode);
   }
 }

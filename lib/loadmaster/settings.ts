@@ -1,4 +1,4 @@
-import { readBool, readList, readNumber, readText, unlessUnsetEnv } from '../config/fields';
+import { FIELD_ERRORS, readBool, readList, readNumber, readText, unlessUnsetEnv } from '../config/fields';
 import { TlsSettings, resolveTlsSettings } from '../http/tls';
 import { parseCidr } from '../net/address';
 import type { LoadMasterAuth } from './client';
@@ -65,19 +65,22 @@ export const DEFAULTS = {
 
 function readUrl(value: unknown): { url: string; host: string } {
   const text = readText(value);
-  if (!text) throw new Error('the LoadMaster URL is missing (https://host[:port])');
+  if (!text) throw new Error(FIELD_ERRORS.urlMissing);
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    throw new Error(`the LoadMaster URL "${text}" is not a URL (https://host[:port])`);
+    throw new Error(FIELD_ERRORS.url);
   }
-  if (url.protocol !== 'https:') throw new Error(`the LoadMaster URL must start with https://, got "${text}"`);
+  if (url.protocol !== 'https:') throw new Error(FIELD_ERRORS.urlScheme);
   return { url: url.origin, host: url.hostname.replace(/^\[|\]$/g, '') };
 }
 
-function readAuth(authType: unknown, credentials: LoadMasterCredentials): LoadMasterAuth {
-  if (readText(authType, 'apikey') === 'user') {
+/** The sign-in of a LoadMaster: `authType` "user" (user name and password) or "apikey" (the default). */
+export function readAuth(authType: unknown, credentials: LoadMasterCredentials): LoadMasterAuth {
+  const type = readText(authType, 'apikey');
+  if (type !== 'apikey' && type !== 'user') throw new Error(FIELD_ERRORS.authType);
+  if (type === 'user') {
     const user = readText(credentials.user);
     const pass = unlessUnsetEnv(credentials.password ?? '');
     if (!user || !pass) throw new Error('user name and password are needed for user authentication');
@@ -88,14 +91,17 @@ function readAuth(authType: unknown, credentials: LoadMasterCredentials): LoadMa
   return { apiKey };
 }
 
+/** Invalid entries are named by position: the list may come from the environment, and the text reaches the log. */
 function readNeverBlock(value: unknown): string[] {
   const list = readList(value).flatMap((item) => item.split(/\s+/)).filter(Boolean);
-  const invalid = list.filter((item) => !parseCidr(item, { clearHostBits: true }));
-  if (invalid.length > 0) throw new Error(`never-block list: not an address or CIDR: ${invalid.join(', ')}`);
+  const invalid = list.flatMap((item, i) => (parseCidr(item, { clearHostBits: true }) ? [] : [i + 1]));
+  if (invalid.length > 0) {
+    throw new Error(`never-block list: entr${invalid.length === 1 ? 'y' : 'ies'} ${invalid.join(', ')} of ${list.length} not an address or CIDR`);
+  }
   return list;
 }
 
-/** Reads and checks every field, throwing a message a person understands on the first one that does not fit. */
+/** Reads and checks every field, throwing a message that names the first field that does not fit (never its value). */
 export function readLoadMasterSettings(fields: LoadMasterConfigFields, credentials: LoadMasterCredentials): LoadMasterSettings {
   const { url, host } = readUrl(fields.url);
   const text = (value: unknown) => (typeof value === 'string' ? value : value === undefined ? undefined : String(value));

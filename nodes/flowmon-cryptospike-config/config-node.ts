@@ -1,4 +1,6 @@
 import type { Node } from 'node-red';
+import type { DeployedConnection } from '../../lib/config/connection-lookup';
+import type { CryptoSpikeClientOptions } from '../../lib/cryptospike/client';
 import type { CryptoSpikeResponder } from '../../lib/cryptospike/responder';
 import type { CryptoSpikeCredentials } from '../../lib/cryptospike/settings';
 import type { MitigationKey, ReleaseOutcome } from '../../lib/mitigation/types';
@@ -11,5 +13,7 @@ export interface CryptoSpikeConfigNode extends Node<CryptoSpikeCredentials> {
   /** Null when the configuration is not usable; `configError` says why. */
   responder: CryptoSpikeResponder | null;
   configError: string | null;
+  /** For the admin route: the connection as deployed, and its resolved client options. */
+  deployedConnection: DeployedConnection<CryptoSpikeClientOptions>;
   releaseMitigation(key: MitigationKey): Promise<ReleaseOutcome>;
 }

@@ -1,23 +1,16 @@
 // flowmon-cryptospike-config: one ProLion CryptoSpike appliance (connection, credentials, safety settings).
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import type { Request, Response } from 'express';
+import { deployedConnection, deployedDefinition } from '../../lib/config/connection-lookup';
 import { CryptoSpikeClient } from '../../lib/cryptospike/client';
 import { ProtectedUsers } from '../../lib/cryptospike/protected-users';
 import { CryptoSpikeResponder } from '../../lib/cryptospike/responder';
-import {
-  CryptoSpikeConfigFields,
-  CryptoSpikeCredentials,
-  clientOptionsFrom,
-  readCryptoSpikeSettings,
-} from '../../lib/cryptospike/settings';
+import { CryptoSpikeConfigFields, CryptoSpikeSettings, readCryptoSpikeSettings } from '../../lib/cryptospike/settings';
 import type { MitigationKey, ReleaseOutcome } from '../../lib/mitigation/types';
 import type { CryptoSpikeConfigNode } from './config-node';
 import { StormCap } from '../../lib/safety/storm-cap';
-import { substituteEnvFields, typedOrDeployedSecret } from '../../lib/config/editor-values';
+import { CRYPTOSPIKE_CONFIG_TYPE, CRYPTOSPIKE_CONNECTION_DEFAULTS, registerCryptoSpikeAdminRoutes } from './admin-routes';
 
 type ConfigDef = NodeDef & CryptoSpikeConfigFields;
-
-const TYPE = 'flowmon-cryptospike-config';
 
 export = function (RED: NodeAPI): void {
   function CryptoSpikeConfig(this: CryptoSpikeConfigNode, def: ConfigDef): void {
@@ -32,10 +25,12 @@ export = function (RED: NodeAPI): void {
     node.simulate = false;
     node.userIdType = 'WINDOWS';
     let client: CryptoSpikeClient | null = null;
+    let settings: CryptoSpikeSettings | null = null;
     try {
-      const settings = readCryptoSpikeSettings(def, node.credentials ?? {});
+      settings = readCryptoSpikeSettings(def, node.credentials ?? {});
       if (settings.client.tls.mode === 'insecure') {
-        node.warn('TLS certificate checks are OFF for this CryptoSpike appliance (explicit opt-out)');
+        node.warn('TLS certificate checks are OFF for this CryptoSpike appliance: any certificate is accepted (pin its fingerprint instead)');
+        node.status({ fill: 'yellow', shape: 'ring', text: 'TLS not verified' });
       }
       client = new CryptoSpikeClient(settings.client);
       node.simulate = settings.simulate;
@@ -51,9 +46,18 @@ export = function (RED: NodeAPI): void {
         memoryMs: settings.memoryMs,
       });
     } catch (err) {
+      settings = null;
       node.configError = (err as Error).message;
       node.error(`CryptoSpike configuration: ${node.configError}`);
     }
+    node.deployedConnection = deployedConnection({
+      raw: deployedDefinition(RED.nodes.eachNode, node.id),
+      resolved: def as unknown as Record<string, unknown>,
+      credentials: node.credentials ?? {},
+      defaults: CRYPTOSPIKE_CONNECTION_DEFAULTS,
+      settings: settings?.client ?? null,
+      error: node.configError,
+    });
 
     node.releaseMitigation = async (key: MitigationKey): Promise<ReleaseOutcome> => {
       if (!node.responder) throw new Error(`CryptoSpike configuration: ${node.configError}`);
@@ -66,38 +70,8 @@ export = function (RED: NodeAPI): void {
     });
   }
 
-  RED.nodes.registerType(TYPE, CryptoSpikeConfig as unknown as (this: Node, def: NodeDef) => void, {
+  RED.nodes.registerType(CRYPTOSPIKE_CONFIG_TYPE, CryptoSpikeConfig as unknown as (this: Node, def: NodeDef) => void, {
     credentials: { apiToken: { type: 'password' }, username: { type: 'text' }, password: { type: 'password' } },
   });
-
-  RED.httpAdmin.post(
-    '/flowmon-response/cryptospike/test',
-    RED.auth.needsPermission('flowmon-response.read'),
-    (req: Request, res: Response) => {
-      const body = substituteEnvFields((req.body ?? {}) as CryptoSpikeConfigFields & CryptoSpikeCredentials & { id?: string });
-      const deployed = body.id ? (RED.nodes.getNode(body.id) as CryptoSpikeConfigNode | null) : null;
-      const saved: CryptoSpikeCredentials = deployed?.credentials ?? {};
-      const credentials: CryptoSpikeCredentials = {
-        apiToken: typedOrDeployedSecret(body.apiToken, saved.apiToken),
-        username: body.username?.trim() || saved.username,
-        password: typedOrDeployedSecret(body.password, saved.password),
-      };
-      testConnection(body, credentials).then((result) => res.json(result));
-    },
-  );
+  registerCryptoSpikeAdminRoutes(RED);
 };
-
-async function testConnection(
-  fields: CryptoSpikeConfigFields,
-  credentials: CryptoSpikeCredentials,
-): Promise<{ ok: boolean; message: string }> {
-  let client: CryptoSpikeClient | null = null;
-  try {
-    client = new CryptoSpikeClient({ ...clientOptionsFrom(fields, credentials), retry: { attempts: 1, baseDelayMs: 0, maxDelayMs: 0 } });
-    return { ok: true, message: await client.testConnection() };
-  } catch (err) {
-    return { ok: false, message: (err as Error).message };
-  } finally {
-    await client?.close().catch(() => undefined);
-  }
-}

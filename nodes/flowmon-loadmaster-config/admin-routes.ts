@@ -1,63 +1,98 @@
 import type { NodeAPI } from 'node-red';
-import type { Request, Response } from 'express';
-import { substituteEnv, substituteEnvFields, typedOrDeployedSecret } from '../../lib/config/editor-values';
-import { LoadMasterClient } from '../../lib/loadmaster/client';
+import { CONNECTION_DEFAULTS, ConnectionFields, LookupKind, NamedNode, lookupHandler } from '../../lib/config/connection-lookup';
+import { typedCredential } from '../../lib/config/editor-values';
+import { readText } from '../../lib/config/fields';
+import { failureCategory } from '../../lib/http/errors';
 import { connectLoadMaster } from '../../lib/loadmaster/create';
-import { LoadMasterConfigFields, LoadMasterCredentials, readLoadMasterSettings } from '../../lib/loadmaster/settings';
+import { LoadMasterError, describeFailure } from '../../lib/loadmaster/errors';
+import { LoadMasterCredentials, LoadMasterSettings, readAuth, readLoadMasterSettings } from '../../lib/loadmaster/settings';
+import type { LoadMasterClient } from '../../lib/loadmaster/client';
 
-/** What the editor posts: the dialog's current field values, and the id of the config node. */
-interface LookupBody extends LoadMasterConfigFields {
-  id?: string;
-  apiKey?: string;
-  user?: string;
-  password?: string;
+export const LOADMASTER_CONFIG_TYPE = 'flowmon-loadmaster-config';
+
+/** What an empty LoadMaster connection field means. */
+export const LOADMASTER_CONNECTION_DEFAULTS: Partial<ConnectionFields> = { ...CONNECTION_DEFAULTS, authType: 'apikey' };
+
+const usesUser = (body: Record<string, unknown>) => readText(body.authType, 'apikey') === 'user';
+
+/** How the LoadMaster lookups read a dialog (see lib/config/connection-lookup.ts for the rule). */
+export const loadMasterLookup: LookupKind<LoadMasterSettings, LoadMasterCredentials> = {
+  nodeType: LOADMASTER_CONFIG_TYPE,
+  label: 'LoadMaster',
+  defaults: LOADMASTER_CONNECTION_DEFAULTS,
+  typedCredentials(body) {
+    if (usesUser(body)) {
+      const user = typedCredential(body.user);
+      const password = typedCredential(body.password);
+      return user && password ? { user, password } : null;
+    }
+    const apiKey = typedCredential(body.apiKey);
+    return apiKey ? { apiKey } : null;
+  },
+  askFor: (body) => (usesUser(body) ? 'the user name and password' : 'the API key'),
+  readPosted(body, credentials) {
+    const { url, authType, tlsMode, tlsCa, tlsFingerprint, tlsInsecure, timeout } = body;
+    return readLoadMasterSettings({ url, authType, tlsMode, tlsCa, tlsFingerprint, tlsInsecure, timeout }, credentials);
+  },
+  forLookup: (settings, credentials) => ({
+    ...settings,
+    auth: credentials ? readAuth('apiKey' in settings.auth ? 'apikey' : 'user', credentials) : settings.auth,
+    attempts: 1,
+    outageRetryMs: 0,
+  }),
+  secretsOf: (credentials) => [credentials.apiKey, credentials.user, credentials.password].filter((s): s is string => !!s),
+};
+
+/** A failed lookup as a fixed text: the LoadMaster's documented meaning of a status, or the kind of failure. */
+function describeLoadMasterFailure(err: unknown, settings: LoadMasterSettings): string {
+  if (err instanceof LoadMasterError) return describeFailure(err.status, '', 'apiKey' in settings.auth ? 'apikey' : 'user');
+  return `LoadMaster: ${failureCategory(err)}`;
 }
 
 const registeredOn = new WeakSet<object>();
 
 /**
- * Editor lookups through a LoadMaster config: "test connection" and the virtual-service picker. The dialog's
- * values are used as typed; a secret left as the editor's placeholder (or empty) comes from the deployed node.
- * Secrets are never sent back.
+ * Editor lookups through a LoadMaster config: "test connection" and the virtual-service picker. They reach an
+ * appliance and may use a stored credential, so they need `flowmon-response.write`; which settings and credentials
+ * they may use is decided by lib/config/connection-lookup.ts. Secrets are never sent back.
  */
 export function registerLoadMasterAdminRoutes(RED: NodeAPI): void {
   if (registeredOn.has(RED.httpAdmin)) return;
   registeredOn.add(RED.httpAdmin);
 
-  async function withClient<T>(body: LookupBody, use: (client: LoadMasterClient) => Promise<T>): Promise<T> {
-    const deployed = body.id ? (RED.nodes.getNode(body.id) as { credentials?: LoadMasterCredentials } | null) : null;
-    const stored = deployed?.credentials ?? {};
-    const credentials: LoadMasterCredentials = {
-      apiKey: typedOrDeployedSecret(body.apiKey, stored.apiKey),
-      user: (substituteEnv(body.user) as string | undefined) || stored.user,
-      password: typedOrDeployedSecret(body.password, stored.password),
-    };
-    const fields = substituteEnvFields(body) as LoadMasterConfigFields & Record<string, unknown>;
-    for (const name of ['tlsInsecure', 'simulate', 'protectHost']) {
-      if (fields[`${name}Type`] === 'env') fields[name] = process.env[String(fields[name] ?? '')] ?? '';
-    }
-    const connection = connectLoadMaster(readLoadMasterSettings({ ...fields, retries: 0 }, credentials));
+  const getNode = (id: string) => RED.nodes.getNode(id) as unknown as NamedNode<LoadMasterSettings> | null;
+  async function withClient<T>(settings: LoadMasterSettings, use: (client: LoadMasterClient) => Promise<T>): Promise<T> {
+    const connection = connectLoadMaster(settings);
     try {
       return await use(connection.client);
     } finally {
       await connection.close();
     }
   }
+  const permission = RED.auth.needsPermission('flowmon-response.write');
 
-  const permission = RED.auth.needsPermission('flowmon-response.read');
+  RED.httpAdmin.post(
+    '/flowmon-response/loadmaster/test',
+    permission,
+    lookupHandler(
+      loadMasterLookup,
+      getNode,
+      (settings) => withClient(settings, (client) => client.testConnection()),
+      (result) => ({ ok: true, message: result.message }),
+      describeLoadMasterFailure,
+    ),
+  );
 
-  RED.httpAdmin.post('/flowmon-response/loadmaster/test', permission, (req: Request, res: Response) => {
-    withClient(req.body as LookupBody, (client) => client.testConnection()).then(
-      (result) => res.json({ ok: true, message: result.message }),
-      (err: Error) => res.json({ ok: false, message: err.message }),
-    );
-  });
-
-  RED.httpAdmin.post('/flowmon-response/loadmaster/virtual-services', permission, (req: Request, res: Response) => {
-    withClient(req.body as LookupBody, (client) => client.listVirtualServices()).then(
-      (services) => res.json(services.map(({ index, address, port, protocol, name }) => ({ index, address, port, protocol, name }))),
-      // HTTP 200 on purpose: the editor shows the message, and the browser logs no failed request.
-      (err: Error) => res.json({ ok: false, message: err.message }),
-    );
-  });
+  // Failures answer HTTP 200 with {ok: false, message}: the editor shows the message, and logs no failed request.
+  RED.httpAdmin.post(
+    '/flowmon-response/loadmaster/virtual-services',
+    permission,
+    lookupHandler(
+      loadMasterLookup,
+      getNode,
+      (settings) => withClient(settings, (client) => client.listVirtualServices()),
+      (services) => services.map(({ index, address, port, protocol, name }) => ({ index, address, port, protocol, name })),
+      describeLoadMasterFailure,
+    ),
+  );
 }

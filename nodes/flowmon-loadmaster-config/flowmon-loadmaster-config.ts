@@ -1,16 +1,19 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
+import { deployedConnection, deployedDefinition } from '../../lib/config/connection-lookup';
 import { LoadMasterRuntime, createLoadMasterRuntime } from '../../lib/loadmaster/create';
+import { redact } from '../../lib/loadmaster/errors';
 import type { LoadMasterService } from '../../lib/loadmaster/service';
-import { LoadMasterConfigFields, readLoadMasterSettings } from '../../lib/loadmaster/settings';
+import { LoadMasterConfigFields, LoadMasterSettings, readLoadMasterSettings } from '../../lib/loadmaster/settings';
 import type { MitigationKey, ReleaseOutcome } from '../../lib/mitigation/types';
 import { getRegistry } from '../../lib/registry';
-import { registerLoadMasterAdminRoutes } from './admin-routes';
+import { LOADMASTER_CONFIG_TYPE, LOADMASTER_CONNECTION_DEFAULTS, registerLoadMasterAdminRoutes } from './admin-routes';
 import type { LoadMasterConfigNode } from './types';
 
 interface ConfigDef extends NodeDef, LoadMasterConfigFields {
   /** typedInput types of the boolean fields: 'bool' or 'env' (the value is then an environment variable name). */
   simulateType?: string;
   protectHostType?: string;
+  /** Older flows only: 'env' when tlsInsecure names a variable. The dialog now takes `${VAR}` text, as CryptoSpike's. */
   tlsInsecureType?: string;
 }
 
@@ -26,31 +29,41 @@ export = function (RED: NodeAPI) {
 
   function setup(node: LoadMasterConfigNode, def: ConfigDef): void {
     let runtime: LoadMasterRuntime | null = null;
+    let settings: LoadMasterSettings | null = null;
     node.loadMaster = null;
     node.configError = null;
+    const resolved = {
+      ...def,
+      simulate: fromEnvIfAsked(node, def.simulate, def.simulateType),
+      protectHost: fromEnvIfAsked(node, def.protectHost, def.protectHostType),
+      tlsInsecure: fromEnvIfAsked(node, def.tlsInsecure, def.tlsInsecureType),
+    };
     try {
-      const settings = readLoadMasterSettings(
-        {
-          ...def,
-          simulate: fromEnvIfAsked(node, def.simulate, def.simulateType),
-          protectHost: fromEnvIfAsked(node, def.protectHost, def.protectHostType),
-          tlsInsecure: fromEnvIfAsked(node, def.tlsInsecure, def.tlsInsecureType),
-        },
-        node.credentials ?? {},
-      );
+      settings = readLoadMasterSettings(resolved, node.credentials ?? {});
       runtime = createLoadMasterRuntime(settings, {
         configId: node.id,
         isActive: (key) => getRegistry(RED as never).isActive(key),
       });
       node.loadMaster = runtime.service;
       if (settings.tls.mode === 'insecure') {
-        node.warn(`TLS certificate checks are OFF for ${settings.url}: any certificate is accepted (pin its fingerprint instead)`);
+        node.warn('TLS certificate checks are OFF for this LoadMaster: any certificate is accepted (pin its fingerprint instead)');
+        node.status({ fill: 'yellow', shape: 'ring', text: 'TLS not verified' });
       }
-      runtime.warnings.then((warnings) => warnings.forEach((w) => node.warn(w)));
+      // A warning may name the LoadMaster's host, which may come from the environment.
+      runtime.warnings.then((warnings) => warnings.forEach((w) => node.warn(redact(w, node.deployedConnection.sensitive))));
     } catch (err) {
+      settings = null;
       node.configError = (err as Error).message;
       node.error(`LoadMaster configuration: ${node.configError}`);
     }
+    node.deployedConnection = deployedConnection({
+      raw: deployedDefinition(RED.nodes.eachNode, node.id),
+      resolved,
+      credentials: node.credentials ?? {},
+      defaults: LOADMASTER_CONNECTION_DEFAULTS,
+      settings,
+      error: node.configError,
+    });
 
     const service = (): LoadMasterService => {
       if (!node.loadMaster) throw new Error(`LoadMaster configuration: ${node.configError ?? 'not ready'}`);
@@ -71,7 +84,7 @@ export = function (RED: NodeAPI) {
     });
   }
 
-  RED.nodes.registerType('flowmon-loadmaster-config', FlowmonLoadMasterConfig as never, {
+  RED.nodes.registerType(LOADMASTER_CONFIG_TYPE, FlowmonLoadMasterConfig as never, {
     credentials: {
       apiKey: { type: 'password' },
       user: { type: 'text' },

@@ -262,16 +262,18 @@ describe('flowmon-cryptospike-user', () => {
     assert.doesNotMatch(JSON.stringify(bad.body), /wrong-Secret|simulated-password/);
   });
 
-  it('"Test connection" substitutes ${ENV_VAR} fields the way a deploy does', async () => {
+  it('"Test connection" never substitutes ${ENV_VAR} fields posted by the dialog', async () => {
     await load();
     process.env.FLOWMON_TEST_CS_URL = sim.url;
     process.env.FLOWMON_TEST_CS_FINGERPRINT = sim.fingerprint;
     try {
-      const reply = await helper.request().post('/flowmon-response/cryptospike/test').send({
-        id: 'cs', url: '${FLOWMON_TEST_CS_URL}', tlsMode: 'auto', tlsFingerprint: '${FLOWMON_TEST_CS_FINGERPRINT}',
-        username: sim.username, password: '__PWRD__',
-      });
-      assert.equal(reply.body.ok, true, reply.body.message);
+      const fields = { id: 'cs', url: '${FLOWMON_TEST_CS_URL}', tlsMode: 'auto', tlsFingerprint: '${FLOWMON_TEST_CS_FINGERPRINT}' };
+      const stored = await helper.request().post('/flowmon-response/cryptospike/test').send({ ...fields, username: sim.username, password: '__PWRD__' });
+      assert.equal(stored.body.ok, false);
+      assert.match(stored.body.message, /^enter the API token, or the user name and password: the URL or TLS settings differ/);
+      const typed = await helper.request().post('/flowmon-response/cryptospike/test').send({ ...fields, username: sim.username, password: sim.password });
+      assert.deepEqual(typed.body, { ok: false, message: 'the URL field is not a valid URL (https://host[:port])' });
+      assert.equal(sim.calls.log.length, 0);
     } finally {
       delete process.env.FLOWMON_TEST_CS_URL;
       delete process.env.FLOWMON_TEST_CS_FINGERPRINT;

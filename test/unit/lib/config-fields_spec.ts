@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { isUnsetEnv, readBool, readList, readNumber, readText } from '../../../lib/config/fields';
-import { substituteEnvFields, typedOrDeployedSecret } from '../../../lib/config/editor-values';
+import { typedCredential } from '../../../lib/config/editor-values';
 import { resolveTlsSettings } from '../../../lib/http/tls';
 import { authFrom } from '../../../lib/cryptospike/settings';
 import { readLoadMasterSettings } from '../../../lib/loadmaster/settings';
@@ -36,15 +36,19 @@ describe('config fields from unset environment variables', () => {
 });
 
 describe('values posted by a configuration dialog', () => {
-  it('substitute ${VAR} like a deploy, and keep the deployed secret for the editor placeholder', () => {
-    process.env.FLOWMON_TEST_FIELD = 'https://192.0.2.5';
+  it('count a credential as typed only when it is neither the placeholder, empty, nor a ${VAR} (never resolved)', () => {
+    process.env.FLOWMON_TEST_FIELD = 'from-the-environment';
     try {
-      assert.deepEqual(substituteEnvFields({ url: '${FLOWMON_TEST_FIELD}', timeout: 5 }), { url: 'https://192.0.2.5', timeout: 5 });
+      assert.equal(typedCredential('${FLOWMON_TEST_FIELD}'), undefined);
+      assert.equal(typedCredential('$(FLOWMON_TEST_FIELD)'), undefined);
     } finally {
       delete process.env.FLOWMON_TEST_FIELD;
     }
-    assert.equal(typedOrDeployedSecret('__PWRD__', 'kept'), 'kept');
-    assert.equal(typedOrDeployedSecret('', 'kept'), 'kept');
-    assert.equal(typedOrDeployedSecret('typed', 'kept'), 'typed');
+    assert.equal(typedCredential('__PWRD__'), undefined);
+    assert.equal(typedCredential(''), undefined);
+    assert.equal(typedCredential('  '), undefined);
+    assert.equal(typedCredential(42), undefined);
+    assert.equal(typedCredential('typed'), 'typed');
+    assert.equal(typedCredential('a${B}c'), 'a${B}c');
   });
 });

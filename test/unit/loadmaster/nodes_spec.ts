@@ -324,7 +324,8 @@ describe('flowmon-loadmaster-config and flowmon-loadmaster-acl', () => {
   });
 
   describe('admin routes', () => {
-    const body = (extra: object = {}) => ({ id: 'c1', url: sim.url, tlsMode: 'fingerprint', tlsFingerprint: sim.fingerprint, ...extra });
+    // The connection fields as deployed by load(): the deployed key is used only while they are unchanged.
+    const body = (extra: object = {}) => ({ id: 'c1', url: sim.url, tlsMode: 'auto', tlsFingerprint: sim.fingerprint, ...extra });
 
     it('tests the connection with the deployed credentials when the dialog sends the placeholder', async () => {
       await load();
@@ -336,7 +337,13 @@ describe('flowmon-loadmaster-config and flowmon-loadmaster-acl', () => {
       assert.match(bad.body.message, /API key rejected/);
       assert.ok(!JSON.stringify(bad.body).includes('typed-wrong-key') && !JSON.stringify(ok.body).includes(sim.apiKey));
       const pin = await helper.request().post('/flowmon-response/loadmaster/test').send(body({ tlsFingerprint: 'cd'.repeat(32) })).expect(200);
-      assert.match(pin.body.message, /fingerprint mismatch/);
+      assert.match(pin.body.message, /^enter the API key: the URL or TLS settings differ/);
+      const typedPin = await helper
+        .request()
+        .post('/flowmon-response/loadmaster/test')
+        .send(body({ tlsFingerprint: 'cd'.repeat(32), apiKey: sim.apiKey }))
+        .expect(200);
+      assert.match(typedPin.body.message, /fingerprint mismatch/);
     });
 
     it('lists the virtual services for the picker', async () => {
@@ -348,9 +355,9 @@ describe('flowmon-loadmaster-config and flowmon-loadmaster-acl', () => {
         .request()
         .post('/flowmon-response/loadmaster/virtual-services')
         .send({ ...body(), id: 'unknown' })
-        .expect(200);
+        .expect(404);
       assert.equal(noCreds.body.ok, false);
-      assert.match(noCreds.body.message, /API key is missing/);
+      assert.match(noCreds.body.message, /enter the API key/);
     });
   });
 });
