@@ -8,10 +8,9 @@ const line = (id: number, source: string) =>
     '22', 'TCP', source, ' ', '198.51.100.1', 'LAN', ' '].join('\t');
 
 function flow(): Record<string, unknown>[] {
-  const parser = (id: string, url: string, eventWires: string[]) => [
-    { id: `in-${id}`, z: 't', type: 'http in', url, method: 'post', wires: [[id]] },
-    { id, z: 't', type: 'flowmon-ads-event', format: 'auto', maxLineLength: 65536, maxEvents: 10000, wires: [eventWires, [], [`res-${id}`]] },
-    { id: `res-${id}`, z: 't', type: 'http response', wires: [] },
+  // Each parser serves its own path (HTTP requests need the shared secret).
+  const parser = (id: string, path: string, eventWires: string[]) => [
+    { id, z: 't', type: 'flowmon-ads-event', format: 'auto', maxLineLength: 65536, maxEvents: 10000, path, credentials: { secret: SECRET }, wires: [eventWires, [], []] },
   ];
   return [
     { id: 't', type: 'tab', label: 'intake' },
@@ -25,6 +24,7 @@ function flow(): Record<string, unknown>[] {
   ];
 }
 
+const SECRET = 'intake-replay-secret';
 const count = (text: string, pattern: RegExp) => (text.match(new RegExp(pattern.source, 'g')) ?? []).length;
 
 describe('intake journal: replay after a crash', function () {
@@ -36,7 +36,7 @@ describe('intake journal: replay after a crash', function () {
     await nr.deployFlows(flow());
     const post = async (path: string, body: string) => {
       for (let i = 0; ; i++) {
-        const res = await fetch(nr.baseUrl + path, { method: 'POST', body, headers: { 'content-type': 'text/plain' } });
+        const res = await fetch(nr.baseUrl + path, { method: 'POST', body, headers: { 'content-type': 'text/plain', 'x-ads-secret': SECRET } });
         if (res.status !== 404 || i >= 50) return res; // the route appears once the deployed flow has started
         await new Promise((r) => setTimeout(r, 100));
       }

@@ -12,6 +12,7 @@ import { IntakeLedger } from '../../../lib/intake/ledger';
 import { IntakeTracker } from '../../../lib/intake/tracker';
 import { closeIntakes } from '../../../lib/intake';
 import { adsNodeFlow, Captured, captureOutputs, failNextSend } from './ads-node';
+import { openEndpoint, type EndpointHandlers } from '../../../nodes/flowmon-ads-event/http-endpoint';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -390,4 +391,38 @@ describe('flowmon-ads-event node: its own HTTP endpoint', function () {
     const reply = await post(CEF);
     assert.equal(reply.status, 404);
   });
+});
+
+describe('flowmon-ads-event node: route removal on express 4 and 5', () => {
+  const handlers = {} as EndpointHandlers;
+  type Layer = { route?: { path: string; stack: Array<{ handle: unknown }> } };
+
+  /** An app shaped like express's: routes in `stack`, found at `_router` (express 4) or `router` (express 5). */
+  function app(express: 4 | 5, stack: Layer[]) {
+    const target = {
+      post(path: string, handle: unknown) {
+        stack.push({ route: { path, stack: [{ handle }] } });
+      },
+    };
+    if (express === 4) {
+      Object.defineProperty(target, '_router', { value: { stack } });
+      Object.defineProperty(target, 'router', {
+        get() {
+          throw new Error("'app.router' is deprecated!");
+        },
+      });
+    } else Object.defineProperty(target, 'router', { get: () => ({ stack }) });
+    return target;
+  }
+
+  for (const express of [4, 5] as const) {
+    it(`removes only its own route from the router of express ${express}`, () => {
+      const other: Layer = { route: { path: PATH, stack: [{ handle: () => undefined }] } };
+      const stack: Layer[] = [{}, other];
+      const close = openEndpoint(app(express, stack), PATH, MiB, handlers);
+      assert.equal(stack.length, 3);
+      close();
+      assert.deepEqual(stack, [{}, other], 'a route of another node on the same path stays');
+    });
+  }
 });
