@@ -67,7 +67,10 @@ export function streamPost(options: StreamOptions): Promise<StreamResult> {
       }
       if (!done && sentAtAnswer < 0 && !req.destroyed) req.end();
     };
-    void write();
+    // Headers first: an endpoint that refuses by the headers (no secret, Content-Length over the limit) can answer
+    // before a byte of the body is on the wire, which also avoids a reset racing the answer.
+    req.flushHeaders();
+    setTimeout(() => void write(), 300);
   });
 }
 
