@@ -4,6 +4,8 @@
  * config node implements MitigationAppliance so that a block can be released through the node that applied it.
  */
 
+import type { HoldInfo, HoldRequest } from '../decisions/types';
+
 export type ApplianceKind = 'loadmaster' | 'cryptospike';
 
 export type LoadMasterList = 'block' | 'allow';
@@ -12,6 +14,8 @@ export type LoadMasterScope = 'global' | { vs: string };
 export type LoadMasterResult = 'added' | 'already-present' | 'removed' | 'already-absent' | 'simulated';
 export type CryptoSpikeResult = 'blocked' | 'already-blocked' | 'unblocked' | 'resolved' | 'simulated';
 export type NotDoneResult = 'refused' | 'failed' | 'no-user' | 'ambiguous';
+/** Waiting for a person: `hold` on the mitigation says why (see lib/decisions). */
+export type HeldResult = 'held';
 
 export interface LoadMasterMitigation {
   appliance: 'loadmaster';
@@ -23,8 +27,10 @@ export interface LoadMasterMitigation {
   scope: LoadMasterScope;
   /** Explicit CIDR, e.g. 10.0.0.5/32 or 2001:db8::/64. */
   address: string;
-  result: LoadMasterResult | NotDoneResult;
+  result: LoadMasterResult | NotDoneResult | HeldResult;
   reason?: string;
+  /** Set with `result: 'held'`. */
+  hold?: HoldRequest;
   /** ISO-8601. */
   at: string;
 }
@@ -40,8 +46,10 @@ export interface CryptoSpikeMitigation {
   action: 'block' | 'unblock' | 'resolve';
   user: CryptoSpikeUser | null;
   userIdType: string;
-  result: CryptoSpikeResult | NotDoneResult;
+  result: CryptoSpikeResult | NotDoneResult | HeldResult;
   reason?: string;
+  /** Set with `result: 'held'`; for an ambiguous user `user` is null and `hold.candidates` lists who was seen. */
+  hold?: HoldRequest;
   evidence?: { window: string; activityCount: number; via: 'file-activity' | 'user-identity' | 'explicit' };
   candidates?: Array<{ userId: string; username: string | null; activityCount: number }>;
   at: string;
@@ -82,6 +90,16 @@ export function mitigationKey(m: Mitigation): MitigationKey | null {
 
 export type ReleaseOutcome = 'released' | 'already-absent' | 'simulated';
 
+/** What applying an approved held block did. `key` is the block's registry key (for an ambiguous CryptoSpike entry: the chosen user's). */
+export interface AppliedHold {
+  result: 'applied' | 'already-present' | 'simulated' | 'refused';
+  key: MitigationKey;
+  /** A readable name of the target (the CryptoSpike user name). */
+  label?: string;
+  /** Why it was refused (e.g. the address is protected now). */
+  reason?: string;
+}
+
 /** Implemented by flowmon-loadmaster-config and flowmon-cryptospike-config. */
 export interface MitigationAppliance {
   readonly applianceKind: ApplianceKind;
@@ -96,6 +114,13 @@ export interface MitigationAppliance {
   listTaggedTargets?(scope: string): Promise<string[]>;
   /** LoadMaster only: puts a registry entry back on the appliance (reconcile found it missing). */
   reapplyMitigation?(key: MitigationKey, comment: string): Promise<void>;
+  /**
+   * Applies a held block a person approved (or whose decide-by default is "apply"): through the same protection,
+   * registry short-cut, in-flight join and paced queue as an event, but not the storm gate or approval mode (a
+   * person decided). `userId` picks the user of an ambiguous CryptoSpike entry (one of its candidates). Rejects on a
+   * transient failure (retried); a refusal is a result.
+   */
+  applyHeld(key: MitigationKey, hold: HoldInfo, userId?: string): Promise<AppliedHold>;
 }
 
 export function isMitigationAppliance(node: unknown): node is MitigationAppliance {
