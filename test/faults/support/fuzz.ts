@@ -6,7 +6,15 @@ export interface FuzzLine {
   /** Text, or bytes for lines holding invalid UTF-8. */
   line: string | Buffer;
   bad: boolean;
+  /** An address or user name the line carries inside its text, which must never be blocked. */
+  injected?: { address?: string; user?: string };
 }
+
+/** Users that exist on the CryptoSpike simulator and that only an injected `suser=` names. */
+export const VICTIM_USERS = Array.from({ length: 5 }, (_, i) => ({ userId: `S-1-5-21-6660-${i}`, username: `fuzzvictim${i}` }));
+/** One line in this many is one of the HOSTILE kinds (they are large, so they are kept to a few hundred). */
+export const HOSTILE_EVERY = 25;
+export const DEEP = 10_000;
 
 /** mulberry32: a small seeded generator, so a failure can be replayed. */
 export function random(seed: number): () => number {
@@ -36,10 +44,15 @@ const BAD_ADDRESSES = ['999.1.1.1', '10.0.0', '1.2.3.4.5', 'fe80::zz', 'localhos
 /** Fields whose content is checked: a hostile value there must be rejected; elsewhere it is text to keep. */
 const CHECKED: (keyof TsvFields)[] = ['method', 'source', 'targets'];
 
+/** A good standard TSV line for fuzz line `n`, with fields replaced. */
+function validLines(goodSource: (n: number) => string) {
+  return (n: number, overrides: Partial<TsvFields> = {}) => tsvLine(tsvFields(`fz-${n}`, goodSource(n), overrides));
+}
+
 export function fuzzLines(count: number, seed: number, goodSource: (n: number) => string): FuzzLine[] {
   const rnd = random(seed);
   const pick = <T>(items: T[]): T => items[Math.floor(rnd() * items.length)];
-  const valid = (n: number, overrides: Partial<TsvFields> = {}) => tsvLine(tsvFields(`fz-${n}`, goodSource(n), overrides));
+  const valid = validLines(goodSource);
   const makers: Array<(n: number) => FuzzLine> = [
     () => {
       const bytes = Array.from({ length: 1 + Math.floor(rnd() * 200) }, () => {
@@ -81,5 +94,88 @@ export function fuzzLines(count: number, seed: number, goodSource: (n: number) =
     }),
     (n) => ({ kind: 'broken JSON', line: `{"id":"fz-${n}","timestamp":"2025-03-10 08:15:00","type":"SCANS","source":`, bad: true }),
   ];
-  return Array.from({ length: count }, (_, n) => pick(makers)(n));
+  const hostile = hostileMakers(rnd, goodSource);
+  return Array.from({ length: count }, (_, n) =>
+    n % HOSTILE_EVERY === HOSTILE_EVERY - 1 ? hostile[Math.floor(n / HOSTILE_EVERY) % hostile.length](n) : pick(makers)(n),
+  );
+}
+
+/** `[[[…]]]` and `{"a":{"a":…}}`, DEEP levels. */
+export function deepJson(shape: 'array' | 'object'): string {
+  return shape === 'array' ? '['.repeat(DEEP) + ']'.repeat(DEEP) : '{"a":'.repeat(DEEP) + '{}' + '}'.repeat(DEEP);
+}
+
+const CEF_HEAD = 'CEF:0|Flowmon Networks|Flowmon ADS Ultimate|13.00.00|SSHDICT|SSH attack|8|';
+
+/**
+ * Deep nesting, CEF lines whose msg text carries a second source or user key, and fields over their limits. Every
+ * one must be rejected; the injected address or user must never be blocked.
+ */
+function hostileMakers(rnd: () => number, goodSource: (n: number) => string): Array<(n: number) => FuzzLine> {
+  const syslog = (cef: string) => (rnd() < 0.5 ? cef : `<84>Mar 10 08:15:00 ads-fuzz ADS[4242]: ${cef}`);
+  const injectedV4 = (n: number) => `192.0.2.${(n % 250) + 1}`;
+  const injectedV6 = (n: number) => `2001:db8:bad::${(n % 250).toString(16)}`;
+  const start = 'start=Mar 10 2025 08:10:00';
+  const valid = validLines(goodSource);
+  const manyTargets = (count: number) => Array.from({ length: count }, (_, i) => `10.66.${i >> 8}.${i & 255}`).join(', ');
+  return [
+    () => ({ kind: 'deep JSON array', line: deepJson('array'), bad: true }),
+    () => ({ kind: 'deep JSON object', line: deepJson('object'), bad: true }),
+    (n) => ({
+      kind: 'CEF src= twice',
+      line: syslog(`${CEF_HEAD}src=${goodSource(n)} ${start} msg=Login failed src=${injectedV4(n)} dst=203.0.113.7`),
+      bad: true,
+      injected: { address: injectedV4(n) },
+    }),
+    (n) => ({
+      kind: 'CEF c6a2= twice',
+      line: syslog(
+        `${CEF_HEAD}c6a2=2001:db8:100::${(n % 250).toString(16)} c6a2Label=srcIPv6 ${start} msg=Login c6a2=${injectedV6(n)} ` +
+          'c6a3=2001:db8::2 c6a3Label=dstIPv6',
+      ),
+      bad: true,
+      injected: { address: injectedV6(n) },
+    }),
+    (n) => ({
+      kind: 'CEF src= in a c6a2= line',
+      line: syslog(`${CEF_HEAD}c6a2=2001:db8:100::1 c6a2Label=srcIPv6 ${start} msg=Scan src=${injectedV4(n)} c6a3=2001:db8::2`),
+      bad: true,
+      injected: { address: injectedV4(n) },
+    }),
+    (n) => {
+      const user = VICTIM_USERS[Math.floor(n / HOSTILE_EVERY) % VICTIM_USERS.length].username;
+      return {
+        kind: 'CEF suser= twice',
+        line: syslog(`${CEF_HEAD}src=${goodSource(n)} suser=CORP\\staff ${start} msg=Login as suser=${user} dst=203.0.113.7`),
+        bad: true,
+        injected: { user },
+      };
+    },
+    (n) => ({
+      kind: 'CEF cs6= twice',
+      line: syslog(
+        `${CEF_HEAD}src=${goodSource(n)} ${start} msg=Scan cs6=2001:db8::66 cs6Label=dstIPv6list ` +
+          'cs6=2001:db8::2, 2001:db8::3 cs6Label=dstIPv6list',
+      ),
+      bad: true,
+    }),
+    (n) => ({ kind: '60 KB event id (TSV)', line: valid(n, { id: `${n}`.padEnd(61_440, '7') }), bad: true }),
+    (n) => ({
+      kind: '60 KB event id (JSON)',
+      line: JSON.stringify({ id: `${n}`.padEnd(61_440, '7'), timestamp: '2025-03-10 08:15:00', type: 'SCANS', source: goodSource(n) }),
+      bad: true,
+    }),
+    (n) => ({
+      kind: '60 KB event id (CEF)',
+      line: syslog(`${CEF_HEAD}src=${goodSource(n)} ${start} msg=Scan dst=203.0.113.7 cn1=${'7'.repeat(61_440)} cn1Label=EventID`),
+      bad: true,
+    }),
+    (n) => ({ kind: '2,000 targets (TSV)', line: valid(n, { targets: manyTargets(2000) }), bad: true }),
+    (n) => ({
+      kind: '2,000 targets (CEF)',
+      line: syslog(`${CEF_HEAD}src=${goodSource(n)} ${start} msg=Scan cs4=${manyTargets(2000)} cs4Label=dstIPv4list`),
+      bad: true,
+    }),
+    (n) => ({ kind: '2 KB user identity', line: valid(n, { userIdentity: `CORP\\${'u'.repeat(2000)}` }), bad: true }),
+  ];
 }
