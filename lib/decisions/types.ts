@@ -5,6 +5,7 @@
  * the decision node, the decide-by default — goes through one path, `DecisionService.decide`.
  */
 import type { Priority } from '../ads/event';
+import type { RegistryEntry } from '../registry/entry';
 
 export type HoldReason = 'storm' | 'approval' | 'ambiguous';
 
@@ -82,5 +83,27 @@ export type DecideStatus =
 export interface DecideResult {
   id: string;
   status: DecideStatus;
+  error?: string;
+}
+
+/**
+ * What DecisionService announces (its `decision` event), once the change is durable:
+ * - `approved`: a decision to apply was journaled (`entry` is `approving`); the appliance is being asked.
+ * - `applied`: the block is on the appliance (or simulated): `entry` is the active block with its expiry — for an
+ *   ambiguous entry the chosen user's entry, with `held` the held entry (now `approved`).
+ * - `apply-failed`: the appliance failed; `entry` stays `approving` and is retried at `entry.nextAttemptAt`.
+ * - `discarded`: decided against, by a person, a flow or the decide-by default, or refused by the appliance when it
+ *   was applied (`error` says why; `entry.decision` is then the approval).
+ */
+export type DecisionEventType = 'approved' | 'applied' | 'apply-failed' | 'discarded';
+
+export interface DecisionEvent {
+  type: DecisionEventType;
+  /** A copy, safe to keep. */
+  entry: RegistryEntry;
+  decision: DecisionRecord;
+  /** `applied` for an ambiguous entry: the held entry the chosen user's block came from. */
+  held?: RegistryEntry;
+  /** `apply-failed`: the appliance's error; `discarded` after a refusal: its reason. */
   error?: string;
 }

@@ -4,10 +4,13 @@
  * absolute `expiresAt`. A release goes through the appliance config node that applied the block; failures stay
  * `release-pending` and are retried with exponential backoff; a missing config node makes the entry `orphaned`.
  * Releases are started at most `concurrency` at a time per appliance, so a start-up backlog is paced.
+ * Held entries fall due at their decide-by and approving entries when their apply is to be tried (again): both are
+ * handed to the decisions (see DueDecisions), the most urgent hold first.
  */
-import { entryKey, RegistryEntry, ReleasedBy, dueAt } from '../registry/entry';
+import { entryKey, RegistryEntry, ReleasedBy, dueAt, isDecidedHold, isPendingHold } from '../registry/entry';
 import type { MitigationRegistry, RegistryChange } from '../registry/registry';
 import { LOADMASTER_COMMENT_TAG, MitigationAppliance } from '../mitigation/types';
+import { retryDelay } from './backoff';
 import { DueQueue } from './due-queue';
 
 export interface Clock {
@@ -37,8 +40,18 @@ export interface ApplianceResolver {
   flowsRunning(): boolean | undefined;
 }
 
+/** What the scheduler asks of the decisions when a held or approving entry falls due (DecisionService). */
+export interface DueDecisions {
+  /** A held entry's decide-by passed: take its default decision. */
+  timeout(id: string): void;
+  /** An approving entry is due: apply it (after a start, a failure or a deferral). */
+  resume(id: string): void;
+}
+
 export interface SchedulerOptions {
   clock?: Clock;
+  /** Without it, held and approving entries are left alone. */
+  decisions?: DueDecisions;
   maxWaitMs?: number;
   concurrency?: number;
   retryBaseMs?: number;
@@ -47,7 +60,8 @@ export interface SchedulerOptions {
   log?: { warn(msg: string): void };
 }
 
-export type ReleaseStatus = 'released' | 'orphaned' | 'failed' | 'unknown' | 'deferred';
+/** `not-a-block`: the entry is a held block (held, approving, discarded, approved), decided, never released. */
+export type ReleaseStatus = 'released' | 'orphaned' | 'failed' | 'unknown' | 'deferred' | 'not-a-block';
 
 export interface ReleaseResult {
   status: ReleaseStatus;
@@ -63,6 +77,7 @@ export class ReleaseScheduler {
   private readonly retryMaxMs: number;
   private readonly pruneEveryMs: number;
   private readonly logger: { warn(msg: string): void };
+  private readonly decisions: DueDecisions | undefined;
   private readonly queue = new DueQueue();
   private timer: unknown;
   private timerDue = Infinity;
@@ -86,6 +101,7 @@ export class ReleaseScheduler {
     this.retryMaxMs = opts.retryMaxMs ?? 300_000;
     this.pruneEveryMs = opts.pruneEveryMs ?? 3_600_000;
     this.logger = opts.log ?? console;
+    this.decisions = opts.decisions;
     this.lastPrune = this.clock.now();
   }
 
@@ -115,6 +131,7 @@ export class ReleaseScheduler {
     const e = this.registry.get(id);
     if (!e) return Promise.resolve({ status: 'unknown' });
     if (e.state === 'released') return Promise.resolve({ status: 'released', entry: e });
+    if (isPendingHold(e) || isDecidedHold(e)) return Promise.resolve({ status: 'not-a-block', entry: e });
     return this.release(id, by);
   }
 
@@ -133,7 +150,8 @@ export class ReleaseScheduler {
 
   private noteChange(c: RegistryChange): void {
     const due = dueAt(c.entry);
-    if (due === undefined || c.type === 'releasing') return;
+    // A release or an approval just started is already being carried out by whoever started it.
+    if (due === undefined || c.type === 'releasing' || c.type === 'approving') return;
     this.queue.push({ due, id: c.entry.id });
     if (due < this.timerDue) this.arm();
   }
@@ -170,12 +188,15 @@ export class ReleaseScheduler {
       this.arm(); // waits for sweep() at flow start
       return;
     }
+    const holds: RegistryEntry[] = [];
     for (let top = this.queue.peek(); top && top.due <= now; top = this.queue.peek()) {
       this.queue.pop();
       const e = this.registry.get(top.id);
       if (!e || dueAt(e) !== top.due || this.inFlight.has(top.id)) continue;
-      this.enqueue(e);
+      if (isPendingHold(e)) holds.push(e);
+      else this.enqueue(e);
     }
+    this.dispatchHolds(holds);
     if (now - this.lastPrune >= this.pruneEveryMs) {
       this.lastPrune = now;
       void this.registry.prune();
@@ -207,6 +228,20 @@ export class ReleaseScheduler {
     this.timer = undefined;
     this.timerDue = Infinity;
     this.timerToken++;
+  }
+
+  /**
+   * Due held and approving entries go to the decisions all at once, the highest hold priority first: the decisions
+   * only journal, and applies queue at the appliance, which paces them in that order.
+   */
+  private dispatchHolds(holds: RegistryEntry[]): void {
+    const decisions = this.decisions;
+    if (!decisions || holds.length === 0) return;
+    holds.sort((a, b) => (b.hold?.priority ?? 0) - (a.hold?.priority ?? 0));
+    for (const e of holds) {
+      if (e.state === 'held') decisions.timeout(e.id);
+      else decisions.resume(e.id);
+    }
   }
 
   /** Per-appliance pacing: at most `concurrency` releases in flight for one config node. */
@@ -268,18 +303,20 @@ export class ReleaseScheduler {
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       const now = reg.get(e.id);
-      // Re-armed meanwhile: the failed release left the block in place, which is what the new arm wants.
-      if (now && now.armedAt === armedAt) {
-        const delay = Math.min(this.retryBaseMs * 2 ** Math.min(now.attempts, 16), this.retryMaxMs);
+      // Re-armed (or held) meanwhile: the failed release left the block in place, which is what the new state wants.
+      if (now && now.armedAt === armedAt && now.state === 'release-pending') {
+        const delay = retryDelay(now.attempts, this.retryBaseMs, this.retryMaxMs);
         await reg.markReleaseFailed(e.id, message, this.clock.now() + delay);
       }
       return { status: 'failed', entry: reg.get(e.id), error: message };
     }
     const after = reg.get(e.id);
-    if (after && after.armedAt !== armedAt) {
+    if (after && after.state === 'active' && after.armedAt !== armedAt) {
       await this.reapplyAfterRace(after, appliance);
       return { status: 'released', entry: reg.get(e.id) };
     }
+    // Held while the release was in flight: the block is off the appliance, and the question stands.
+    if (after && (isPendingHold(after) || isDecidedHold(after))) return { status: 'released', entry: after };
     await reg.markReleased(e.id, by);
     return { status: 'released', entry: reg.get(e.id) };
   }

@@ -80,9 +80,28 @@ export function cryptoSpikeScopeKey(userIdType: string): string {
   return `user:${userIdType}`;
 }
 
+/** Scope of a held CryptoSpike block whose user is ambiguous: it is keyed by the source address until a person picks. */
+export function ambiguousScopeKey(userIdType: string): string {
+  return `ambiguous:${userIdType}`;
+}
+
+/** True for the scope of a held ambiguous CryptoSpike block (a person must pick the user). */
+export function isAmbiguousScope(scope: string): boolean {
+  return scope.startsWith(ambiguousScopeKey(''));
+}
+
+/** Registry key of a held ambiguous CryptoSpike block: (config node, `ambiguous:<userIdType>`, the event's source). */
+export function ambiguousHoldKey(configId: string, userIdType: string, source: string): MitigationKey {
+  return { configId, scope: ambiguousScopeKey(userIdType), target: source };
+}
+
 export function mitigationKey(m: Mitigation): MitigationKey | null {
   if (m.appliance === 'loadmaster') {
     return { configId: m.config, scope: loadMasterScopeKey(m.list, m.scope), target: m.address };
+  }
+  if (!m.user && m.result === 'held') {
+    const source = m.hold?.event?.source;
+    return source ? ambiguousHoldKey(m.config, m.userIdType, source) : null;
   }
   if (!m.user) return null;
   return { configId: m.config, scope: cryptoSpikeScopeKey(m.userIdType), target: m.user.userId };

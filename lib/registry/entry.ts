@@ -1,8 +1,24 @@
 import { createHash } from 'node:crypto';
+import type { DecisionRecord, HoldInfo } from '../decisions/types';
 import type { ApplianceKind, MitigationKey } from '../mitigation/types';
 import { applianceText, plainText } from '../text/plain-text';
+import { boundDecision, boundHold, isHoldInfo } from './hold-bounds';
 
-export type EntryState = 'active' | 'release-pending' | 'released' | 'orphaned';
+/**
+ * `held`: a block the package would make, waiting for a person (until `hold.decideBy`). `approving`: a decision to
+ * apply it is journaled and the appliance is being asked (retried like a release). `discarded`: decided against, or
+ * refused by the appliance (terminal). `approved`: an ambiguous CryptoSpike entry whose block now lives under the
+ * chosen user's key (terminal). A non-ambiguous held entry that is applied becomes `active` itself.
+ */
+export type EntryState =
+  | 'active'
+  | 'release-pending'
+  | 'released'
+  | 'orphaned'
+  | 'held'
+  | 'approving'
+  | 'discarded'
+  | 'approved';
 export type ReleasedBy = 'expiry' | 'manual' | 'flow';
 
 /** One mitigation the package applied, keyed by (config node id, scope, target). Times are epoch milliseconds. */
@@ -23,10 +39,11 @@ export interface RegistryEntry {
   hits: number;
   /** ADS event ids: the first one ever recorded, then the most recent ones (MAX_EVENT_IDS in all); `hits` counts all. */
   eventIds: string[];
-  /** Absolute expiry; never a "time left" counter. */
+  /** Absolute expiry; never a "time left" counter. 0 while the block is not applied (held, approving, discarded). */
   expiresAt: number;
-  /** Start of the current block (changes on every re-arm; used to detect a re-arm during a release). */
+  /** Start of the current block (changes on every re-arm; used to detect a re-arm during a release); 0 when held. */
   armedAt: number;
+  /** The TTL of the block (for a held entry: the TTL it gets when it is applied). */
   ttlSeconds: number;
   /** Start times of recent blocks (escalation history, bounded). */
   blocks: number[];
@@ -38,6 +55,10 @@ export interface RegistryEntry {
   lastError?: string;
   releasedAt?: number;
   releasedBy?: ReleasedBy;
+  /** Why and since when the block waits for a person; kept after the decision (also once applied). */
+  hold?: HoldInfo;
+  /** The decision taken on the held block. */
+  decision?: DecisionRecord;
 }
 
 /**
@@ -55,8 +76,8 @@ export const MAX_OWNER_LENGTH = 128;
 /** The key fields (config node id, scope, target) cannot be cut without changing the key: longer ones are refused. */
 export const MAX_KEY_FIELD_LENGTH = 512;
 export const MAX_BLOCK_HISTORY = 32;
-/** Upper bound of one entry as a journal line, in UTF-8 bytes (the sum of the bounds above, with JSON's escapes). */
-export const MAX_RECORD_BYTES = 24 * 1024;
+/** Upper bound of one entry as a journal line, in UTF-8 bytes (the sum of the bounds above and of hold-bounds.ts, with JSON's escapes). */
+export const MAX_RECORD_BYTES = 64 * 1024;
 
 /** Why a key cannot be recorded, or null. */
 export function keyProblem(key: MitigationKey): string | null {
@@ -101,6 +122,12 @@ export function boundEntry(e: RegistryEntry): RegistryEntry {
   if (e.label !== undefined) e.label = labelText(e.label);
   if (e.lastError !== undefined) e.lastError = errorText(e.lastError);
   if (e.owner !== undefined && (typeof e.owner !== 'string' || e.owner.length > MAX_OWNER_LENGTH)) delete e.owner;
+  if (e.hold !== undefined) e.hold = boundHold(e.hold);
+  if (e.decision !== undefined) {
+    const decision = boundDecision(e.decision);
+    if (decision) e.decision = decision;
+    else delete e.decision;
+  }
   return e;
 }
 
@@ -116,19 +143,87 @@ export function entryKey(e: RegistryEntry): MitigationKey {
   return { configId: e.configId, scope: e.scope, target: e.target };
 }
 
+/**
+ * A new entry for `key`, not yet armed or held: an earlier entry of the key (released, discarded, …) passes on its
+ * first-seen time, hits, event ids and escalation history.
+ */
+export function freshEntry(key: MitigationKey, kind: ApplianceKind, prev: RegistryEntry | undefined, now: number): RegistryEntry {
+  return {
+    id: entryId(key),
+    kind,
+    configId: key.configId,
+    scope: key.scope,
+    target: key.target,
+    state: 'active',
+    simulated: false,
+    firstSeen: prev ? prev.firstSeen : now,
+    lastSeen: now,
+    hits: prev ? prev.hits : 0,
+    eventIds: prev ? prev.eventIds : [],
+    expiresAt: 0,
+    armedAt: 0,
+    ttlSeconds: 0,
+    blocks: prev ? prev.blocks : [],
+    attempts: 0,
+  };
+}
+
 /** A copy that listeners and API callers may keep or mutate without touching the registry. */
 export function copyEntry(e: RegistryEntry): RegistryEntry {
-  return { ...e, eventIds: [...e.eventIds], blocks: [...e.blocks] };
+  const copy: RegistryEntry = { ...e, eventIds: [...e.eventIds], blocks: [...e.blocks] };
+  if (e.hold) copy.hold = copyHold(e.hold);
+  if (e.decision) copy.decision = { ...e.decision, by: { ...e.decision.by } };
+  return copy;
+}
+
+function copyHold(h: HoldInfo): HoldInfo {
+  const copy: HoldInfo = { ...h, event: h.event && { ...h.event } };
+  if (h.candidates) copy.candidates = h.candidates.map((c) => ({ ...c }));
+  return copy;
 }
 
 /** The moment the scheduler must act on an entry, or undefined when nothing is due. */
 export function dueAt(e: RegistryEntry): number | undefined {
   if (e.state === 'active') return e.expiresAt;
   if (e.state === 'release-pending') return e.nextAttemptAt ?? e.expiresAt;
+  // A held entry's decide-by is its expiry: the default decision is taken then.
+  if (e.state === 'held') return e.hold?.decideBy;
+  if (e.state === 'approving') return e.nextAttemptAt ?? e.decision?.at ?? 0;
   return undefined;
 }
 
-const STATES: ReadonlySet<string> = new Set(['active', 'release-pending', 'released', 'orphaned']);
+/** Held or approving: a block that is not on the appliance yet, with a question asked or answered. */
+export function isPendingHold(e: Pick<RegistryEntry, 'state'>): boolean {
+  return e.state === 'held' || e.state === 'approving';
+}
+
+/** A state that ends a held block without the block being applied under this key (discarded, approved). */
+export function isDecidedHold(e: Pick<RegistryEntry, 'state'>): boolean {
+  return e.state === 'discarded' || e.state === 'approved';
+}
+
+/** An orphaned entry whose approved block was never applied (its config node was gone when it was to be). */
+export function isUnappliedApproval(e: Readonly<RegistryEntry>): boolean {
+  return e.armedAt === 0 && e.decision?.action === 'approve';
+}
+
+/** When a finished entry (released, discarded, approved) ended: its retention runs from then. */
+export function endedAt(e: Readonly<RegistryEntry>): number | undefined {
+  if (e.state === 'released') return e.releasedAt ?? 0;
+  if (isDecidedHold(e)) return e.decision?.at ?? e.lastSeen;
+  return undefined;
+}
+
+const STATES: ReadonlySet<string> = new Set([
+  'active',
+  'release-pending',
+  'released',
+  'orphaned',
+  'held',
+  'approving',
+  'discarded',
+  'approved',
+]);
 
 /** Shape check for records read back from disk. */
 export function isRegistryEntry(v: unknown): v is RegistryEntry {
@@ -143,6 +238,8 @@ export function isRegistryEntry(v: unknown): v is RegistryEntry {
     typeof e.expiresAt === 'number' &&
     Number.isFinite(e.expiresAt) &&
     Array.isArray(e.eventIds) &&
-    Array.isArray(e.blocks)
+    Array.isArray(e.blocks) &&
+    // A question cannot be asked again without what it was about.
+    (!isPendingHold(e as RegistryEntry) || isHoldInfo(e.hold))
   );
 }

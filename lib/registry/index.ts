@@ -1,12 +1,14 @@
 /**
  * One registry of active mitigations per Node-RED runtime (per user directory), created lazily by `getRegistry(RED)`
  * and shared by the TTL nodes, the appliance nodes and the sidebar. It owns a release scheduler that runs at runtime
- * level, so blocks are released on time even when the TTL node that armed them was deleted.
+ * level, so blocks are released on time even when the TTL node that armed them was deleted, and the decision
+ * service, the one path of every decision on a held block (`registry.decisions.decide`).
  */
 import * as path from 'node:path';
 import { dataDir, dataFile } from '../durable/private-files';
 import { isMitigationAppliance, MitigationAppliance } from '../mitigation/types';
-import { ReleaseScheduler, ReleaseResult } from '../lifecycle/scheduler';
+import { ApplianceResolver, ReleaseScheduler, ReleaseResult } from '../lifecycle/scheduler';
+import { DecisionService } from '../decisions/service';
 import { MitigationRegistry } from './registry';
 
 export const REGISTRY_FILE = 'flowmon-response-registry.jsonl';
@@ -29,6 +31,7 @@ export interface RuntimeLike {
 
 export class RuntimeRegistry extends MitigationRegistry {
   readonly scheduler: ReleaseScheduler;
+  readonly decisions: DecisionService;
   private red: RuntimeLike;
   private flowState: boolean | undefined;
   private events: RuntimeLike['events'];
@@ -45,11 +48,9 @@ export class RuntimeRegistry extends MitigationRegistry {
     const log = { warn: (m: string) => red.log?.warn(`[flowmon-response] ${m}`) };
     super({ file, log, ownsDir: true });
     this.red = red;
-    this.scheduler = new ReleaseScheduler(
-      this,
-      { resolve: (id) => this.resolveAppliance(id), flowsRunning: () => this.flowState },
-      { log },
-    );
+    const appliances: ApplianceResolver = { resolve: (id) => this.resolveAppliance(id), flowsRunning: () => this.flowState };
+    this.decisions = new DecisionService(this, appliances, { log });
+    this.scheduler = new ReleaseScheduler(this, appliances, { log, decisions: this.decisions });
     this.bind(red);
     this.scheduler.start();
   }
@@ -79,6 +80,7 @@ export class RuntimeRegistry extends MitigationRegistry {
   async shutdown(): Promise<void> {
     this.scheduler.stop();
     this.unbindEvents();
+    await this.decisions.idle();
     await this.close();
   }
 
@@ -120,6 +122,15 @@ export async function closeRegistries(): Promise<void> {
 }
 
 export { MitigationRegistry } from './registry';
-export type { ArmRequest, ArmResult, RegistryChange, ChangeType, RegistrySummary } from './registry';
+export type {
+  ArmRequest,
+  ArmResult,
+  HoldRegistration,
+  HoldResult,
+  RegistryChange,
+  ChangeType,
+  RegistrySummary,
+} from './registry';
+export { DecisionService } from '../decisions/service';
 export type { RegistryEntry, EntryState, ReleasedBy } from './entry';
 export { entryId, entryKey } from './entry';

@@ -5,15 +5,21 @@
  * the sidebar listen to it.
  */
 import { EventEmitter } from 'node:events';
+import type { DecisionRecord, HoldInfo, HoldRequest } from '../decisions/types';
 import type { ApplianceKind, MitigationKey } from '../mitigation/types';
 import { Journal, JournalLog } from '../durable/journal';
 import {
   addEventId,
   boundEntry,
   copyEntry,
+  endedAt,
   entryId,
   errorText,
+  freshEntry,
+  isDecidedHold,
+  isPendingHold,
   isRegistryEntry,
+  isUnappliedApproval,
   keyProblem,
   keyString,
   labelText,
@@ -22,6 +28,7 @@ import {
   RegistryEntry,
   ReleasedBy,
 } from './entry';
+import { boundDecision, holdInfo } from './hold-bounds';
 
 export type ChangeType =
   | 'armed'
@@ -31,8 +38,21 @@ export type ChangeType =
   | 'release-failed'
   | 'deferred'
   | 'orphaned'
+  | 'adopted'
   | 'forgotten'
-  | 'pruned';
+  | 'pruned'
+  /** A new held entry (waiting for a person). */
+  | 'held'
+  /** The key was held (or approving) already: a hit and an event id counted, the earliest decide-by kept. */
+  | 'held-again'
+  /** A decision to apply was journaled. */
+  | 'approving'
+  | 'apply-failed'
+  /** The approved block is on the appliance: the held entry is active. */
+  | 'applied'
+  /** An ambiguous held entry whose block now lives under the chosen user's key. */
+  | 'approved'
+  | 'discarded';
 
 export interface RegistryChange {
   type: ChangeType;
@@ -51,6 +71,27 @@ export interface ArmRequest {
   owner?: string;
   /** A readable name of the target, e.g. the user name behind a SID. */
   label?: string;
+  /** The block was held and approved (an ambiguous entry's chosen user): the entry keeps why and who decided. */
+  decided?: { hold: HoldInfo; decision: DecisionRecord };
+}
+
+export interface HoldRegistration {
+  key: MitigationKey;
+  kind: ApplianceKind;
+  hold: HoldRequest;
+  /** The TTL the block gets when it is applied. */
+  ttlSeconds: number;
+  eventId?: string;
+  /** The TTL node that records it (it gets the lifecycle messages). */
+  owner?: string;
+  /** The user name, or a summary of the candidates of an ambiguous user. */
+  label?: string;
+}
+
+export interface HoldResult {
+  /** `held`: a new held entry; `held-again`: counted on the entry already waiting; `already-active`: nothing held. */
+  type: 'held' | 'held-again' | 'already-active';
+  entry: RegistryEntry;
 }
 
 export interface ArmResult {
@@ -63,6 +104,10 @@ export interface RegistrySummary {
   active: number;
   pending: number;
   orphaned: number;
+  /** Waiting for a person. */
+  held: number;
+  /** Decided to apply, being applied. */
+  approving: number;
   nextExpiry?: number;
 }
 
@@ -141,10 +186,9 @@ export class MitigationRegistry extends EventEmitter {
     return this.byId.values();
   }
 
-  /** Counts by state and the nearest expiry of an active entry (for status badges). */
-  /** Counts of the entries (those `include` accepts, when given). */
+  /** Counts by state and the nearest expiry of an active entry (for status badges); only those `include` accepts. */
   summary(include?: (e: RegistryEntry) => boolean): RegistrySummary {
-    const s: RegistrySummary = { active: 0, pending: 0, orphaned: 0 };
+    const s: RegistrySummary = { active: 0, pending: 0, orphaned: 0, held: 0, approving: 0 };
     for (const e of this.byId.values()) {
       if (include && !include(e)) continue;
       if (e.state === 'active') {
@@ -152,6 +196,8 @@ export class MitigationRegistry extends EventEmitter {
         if (s.nextExpiry === undefined || e.expiresAt < s.nextExpiry) s.nextExpiry = e.expiresAt;
       } else if (e.state === 'release-pending') s.pending++;
       else if (e.state === 'orphaned') s.orphaned++;
+      else if (e.state === 'held') s.held++;
+      else if (e.state === 'approving') s.approving++;
     }
     return s;
   }
@@ -192,36 +238,133 @@ export class MitigationRegistry extends EventEmitter {
       touch(e, now, req);
       result = { type: 'extended', entry: copyEntry(e), previousExpiresAt };
     } else {
-      const history = e ? e.blocks : [];
-      e = {
-        id,
-        kind: req.kind,
-        configId: req.key.configId,
-        scope: req.key.scope,
-        target: req.key.target,
-        state: 'active',
-        simulated,
-        firstSeen: e ? e.firstSeen : now,
-        lastSeen: now,
-        hits: e ? e.hits : 0,
-        eventIds: e ? e.eventIds : [],
-        expiresAt,
-        armedAt: now,
-        ttlSeconds: req.ttlSeconds,
-        blocks: [...history, now].slice(-MAX_BLOCK_HISTORY),
-        attempts: 0,
-      };
+      // An approved block that an event blocked before its own apply returned: the entry keeps who decided.
+      const decided = e?.state === 'approving' && e.hold && e.decision ? { hold: e.hold, decision: e.decision } : undefined;
+      e = freshEntry(req.key, req.kind, e, now);
+      if (decided) Object.assign(e, decided);
+      e.simulated = simulated;
+      e.expiresAt = expiresAt;
+      e.armedAt = now;
+      e.ttlSeconds = req.ttlSeconds;
+      e.blocks = [...e.blocks, now].slice(-MAX_BLOCK_HISTORY);
       touch(e, now, req);
       this.byId.set(id, e);
       result = { type: 'armed', entry: copyEntry(e) };
     }
+    if (req.decided) {
+      e.hold = req.decided.hold;
+      e.decision = req.decided.decision;
+      result.entry = copyEntry(e);
+    }
     return this.commit(e, result.type, result.previousExpiresAt).then(() => result);
+  }
+
+  /**
+   * Records a block that waits for a person. An active key is answered `already-active` (nothing held, nothing
+   * written); a key already held or approving counts the hit and the event id and keeps the earliest decide-by;
+   * otherwise a new held entry (decide-by = now + decideWithinMs) takes the key's place.
+   */
+  hold(req: HoldRegistration): Promise<HoldResult> {
+    const problem = keyProblem(req.key);
+    if (problem) return Promise.reject(new Error(`cannot record the held block: ${problem}`));
+    const now = this.now();
+    const id = entryId(req.key);
+    let e = this.byId.get(id);
+    if (e && e.state === 'active') return Promise.resolve({ type: 'already-active', entry: copyEntry(e) });
+    let hold: HoldInfo;
+    try {
+      hold = holdInfo(req.hold, now);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    let type: 'held' | 'held-again';
+    if (e && (e.state === 'held' || e.state === 'approving') && e.hold) {
+      if (hold.decideBy < e.hold.decideBy) e.hold.decideBy = hold.decideBy;
+      type = 'held-again';
+    } else {
+      e = freshEntry(req.key, req.kind, e, now);
+      e.state = 'held';
+      e.ttlSeconds = req.ttlSeconds;
+      e.hold = hold;
+      this.byId.set(id, e);
+      type = 'held';
+    }
+    touch(e, now, req);
+    const result: HoldResult = { type, entry: copyEntry(e) };
+    return this.commit(e, type).then(() => result);
+  }
+
+  /** A person (or the decide-by default) decided to apply a held entry: journaled before the appliance is asked. */
+  markApproving(id: string, decision: DecisionRecord): Promise<void> {
+    const e = this.byId.get(id);
+    if (!e || e.state !== 'held') return Promise.resolve();
+    e.state = 'approving';
+    e.decision = boundDecision(decision) ?? undefined;
+    e.attempts = 0;
+    e.nextAttemptAt = undefined;
+    e.lastError = undefined;
+    return this.commit(e, 'approving');
+  }
+
+  /** Decided against (held), or refused by the appliance when it was applied (approving; `reason` says why). */
+  markDiscarded(id: string, decision: DecisionRecord, reason?: string): Promise<void> {
+    const e = this.byId.get(id);
+    if (!e || (e.state !== 'held' && e.state !== 'approving' && !isUnappliedApproval(e))) return Promise.resolve();
+    e.state = 'discarded';
+    e.decision = boundDecision(decision) ?? undefined;
+    e.nextAttemptAt = undefined;
+    e.lastError = reason === undefined ? undefined : errorText(reason);
+    return this.commit(e, 'discarded');
+  }
+
+  /** Applying an approved block failed: it stays approving and is tried again at `nextAttemptAt`. */
+  markApproveFailed(id: string, error: string, nextAttemptAt: number): Promise<void> {
+    const e = this.byId.get(id);
+    if (!e || e.state !== 'approving') return Promise.resolve();
+    return this.attemptFailed(e, error, nextAttemptAt, 'apply-failed');
+  }
+
+  /** The approved block cannot be applied yet (flows not started): try again at `at`, without counting a failure. */
+  deferApproval(id: string, at: number): Promise<void> {
+    const e = this.byId.get(id);
+    if (!e || e.state !== 'approving') return Promise.resolve();
+    return this.deferAttempt(e, at);
+  }
+
+  /**
+   * The approved block is on the appliance (or simulated): the entry becomes active and its TTL starts now. The
+   * hold and the decision stay on the entry. Resolves with the entry, or undefined when it was not approving.
+   */
+  markApplied(id: string, simulated: boolean): Promise<RegistryEntry | undefined> {
+    const e = this.byId.get(id);
+    if (!e || e.state !== 'approving') return Promise.resolve(undefined);
+    const now = this.now();
+    e.state = 'active';
+    e.simulated = simulated;
+    e.armedAt = now;
+    e.expiresAt = now + e.ttlSeconds * 1000;
+    e.blocks = [...e.blocks, now].slice(-MAX_BLOCK_HISTORY);
+    e.attempts = 0;
+    e.nextAttemptAt = undefined;
+    e.lastError = undefined;
+    const entry = copyEntry(e);
+    return this.commit(e, 'applied').then(() => entry);
+  }
+
+  /** An ambiguous held entry whose block was applied under the chosen user's key: it ends here. */
+  markApproved(id: string): Promise<void> {
+    const e = this.byId.get(id);
+    if (!e || e.state !== 'approving') return Promise.resolve();
+    e.state = 'approved';
+    e.nextAttemptAt = undefined;
+    e.lastError = undefined;
+    return this.commit(e, 'approved');
   }
 
   /** A release is about to be attempted: the entry no longer counts as active. */
   markReleasing(id: string): Promise<void> {
     const e = this.byId.get(id);
-    if (!e || e.state === 'released' || e.state === 'orphaned') return Promise.resolve();
+    if (!e || !isApplied(e)) return Promise.resolve();
     e.state = 'release-pending';
     e.nextAttemptAt = undefined;
     return this.commit(e, 'releasing');
@@ -229,7 +372,8 @@ export class MitigationRegistry extends EventEmitter {
 
   markReleased(id: string, by: ReleasedBy): Promise<void> {
     const e = this.byId.get(id);
-    if (!e) return Promise.resolve();
+    // A held block was never applied under its key: there is nothing to release.
+    if (!e || isPendingHold(e) || isDecidedHold(e)) return Promise.resolve();
     e.state = 'released';
     e.releasedAt = this.now();
     e.releasedBy = by;
@@ -244,38 +388,37 @@ export class MitigationRegistry extends EventEmitter {
     const e = this.byId.get(id);
     if (!e) return Promise.resolve();
     e.state = 'release-pending';
-    e.attempts++;
-    e.lastError = errorText(error);
-    e.nextAttemptAt = nextAttemptAt;
-    return this.commit(e, 'release-failed');
+    return this.attemptFailed(e, error, nextAttemptAt, 'release-failed');
   }
 
   /** The release cannot be tried yet (flows not started): try again at `at`, without counting a failure. */
   deferRelease(id: string, at: number): Promise<void> {
     const e = this.byId.get(id);
-    if (!e) return Promise.resolve();
+    if (!e || !isApplied(e)) return Promise.resolve();
     e.state = 'release-pending';
-    e.nextAttemptAt = at;
-    return this.commit(e, 'deferred');
+    return this.deferAttempt(e, at);
   }
 
-  /** The config node that applied the block is gone: keep the entry visible, stop trying. */
+  /** The config node that applied (or is to apply) the block is gone: keep the entry visible, stop trying. */
   markOrphaned(id: string): Promise<void> {
     const e = this.byId.get(id);
-    if (!e || e.state === 'orphaned') return Promise.resolve();
+    if (!e || !(isApplied(e) || e.state === 'approving')) return Promise.resolve();
     e.state = 'orphaned';
     e.nextAttemptAt = undefined;
     e.lastError = errorText(`appliance config node ${e.configId} no longer exists`);
     return this.commit(e, 'orphaned');
   }
 
-  /** An orphaned entry whose config node is back: release it through that node. */
+  /**
+   * An orphaned entry whose config node is back: release it through that node, or, when its approved block was never
+   * applied, apply it.
+   */
   adopt(id: string): Promise<void> {
     const e = this.byId.get(id);
     if (!e || e.state !== 'orphaned') return Promise.resolve();
-    e.state = 'release-pending';
+    e.state = isUnappliedApproval(e) ? 'approving' : 'release-pending';
     e.nextAttemptAt = this.now();
-    return this.commit(e, 'releasing');
+    return this.commit(e, 'adopted');
   }
 
   /** Drops an entry for good (an operator confirmed an orphaned block is gone). */
@@ -287,12 +430,13 @@ export class MitigationRegistry extends EventEmitter {
     return this.journal ? this.journal.deleteEntry(id) : Promise.resolve();
   }
 
-  /** Removes released entries older than the retention period. Returns how many were removed. */
+  /** Removes finished entries (released, discarded, approved) older than the retention period. Returns how many. */
   prune(): Promise<number> {
     const cutoff = this.now() - this.retentionMs;
     const removed: RegistryEntry[] = [];
     for (const e of this.byId.values()) {
-      if (e.state === 'released' && (e.releasedAt ?? 0) < cutoff) removed.push(e);
+      const ended = endedAt(e);
+      if (ended !== undefined && ended < cutoff) removed.push(e);
     }
     const writes = removed.map((e) => {
       this.byId.delete(e.id);
@@ -313,6 +457,20 @@ export class MitigationRegistry extends EventEmitter {
 
   get journalLines(): number {
     return this.journal ? this.journal.lineCount : 0;
+  }
+
+  /** A release or an apply failed: counted, with the error, and tried again at `nextAttemptAt`. */
+  private attemptFailed(e: RegistryEntry, error: string, nextAttemptAt: number, type: ChangeType): Promise<void> {
+    e.attempts++;
+    e.lastError = errorText(error);
+    e.nextAttemptAt = nextAttemptAt;
+    return this.commit(e, type);
+  }
+
+  /** A release or an apply cannot be tried yet: again at `at`, without counting a failure. */
+  private deferAttempt(e: RegistryEntry, at: number): Promise<void> {
+    e.nextAttemptAt = at;
+    return this.commit(e, 'deferred');
   }
 
   /** Journals the entry; listeners hear of the change once it is durable (or failed to be). */
@@ -336,13 +494,18 @@ export class MitigationRegistry extends EventEmitter {
   }
 }
 
-function touch(e: RegistryEntry, now: number, req: ArmRequest): void {
+function touch(e: RegistryEntry, now: number, req: Pick<ArmRequest, 'owner' | 'label' | 'eventId'>): void {
   e.lastSeen = now;
   e.hits++;
   if (req.owner && req.owner.length <= MAX_OWNER_LENGTH) e.owner = req.owner;
   const label = labelText(req.label);
   if (label) e.label = label;
   if (req.eventId !== undefined) addEventId(e.eventIds, req.eventId);
+}
+
+/** Active or being released: the block is (still) on the appliance. */
+function isApplied(e: RegistryEntry): boolean {
+  return e.state === 'active' || e.state === 'release-pending';
 }
 
 function sameKey(e: RegistryEntry, key: MitigationKey): boolean {

@@ -1,8 +1,10 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { isAdsEvent } from '../../lib/ads/event';
 import { unlessUnsetEnv } from '../../lib/config/fields';
-import { Mitigation, mitigationKey } from '../../lib/mitigation/types';
+import { Mitigation, MitigationKey, mitigationKey } from '../../lib/mitigation/types';
 import { getRegistry, RegistryChange, RuntimeRegistry } from '../../lib/registry';
+import type { DecisionEvent } from '../../lib/decisions/types';
+import { heldLabel } from '../../lib/decisions/held-label';
 import { reconcile } from '../../lib/lifecycle/reconcile';
 import { EscalationPolicy, escalate, formatDuration, parseTtl, toSeconds, TtlUnit } from '../../lib/lifecycle/ttl';
 
@@ -20,6 +22,7 @@ interface TtlNodeDef extends NodeDef {
 }
 
 type Send = (msg: NodeMessage | Array<NodeMessage | null>) => void;
+type Payload = { mitigation?: Mitigation; event?: { id?: unknown } } | undefined;
 
 const ARMING = new Set(['added', 'already-present', 'blocked', 'already-blocked']);
 const RELEASED = new Set(['removed', 'already-absent', 'unblocked']);
@@ -78,6 +81,15 @@ export = function (RED: NodeAPI) {
     };
     registry.on('change', onChange);
 
+    // approved, applied, apply-failed, discarded: every decision on a held block, whoever took it.
+    const onDecision = (d: DecisionEvent) => {
+      if (!responsible(d.entry.owner)) return;
+      const msg: NodeMessage & { ttl?: number } = { topic: d.type, payload: { event: d.type, ...d } };
+      if (d.type === 'applied') msg.ttl = d.entry.ttlSeconds;
+      node.send(msg);
+    };
+    registry.decisions.on('decision', onDecision);
+
     function scheduleStatus(): void {
       if (statusTimer) return;
       statusTimer = setTimeout(() => {
@@ -88,14 +100,19 @@ export = function (RED: NodeAPI) {
 
     function showStatus(): void {
       const s = registry.summary((e) => responsible(e.owner));
+      const held = s.held ? `, ${s.held} held` : '';
       const next = s.nextExpiry === undefined ? '' : `, next in ${formatDuration(s.nextExpiry - Date.now())}`;
-      const extra = [s.pending ? `${s.pending} releasing` : '', s.orphaned ? `${s.orphaned} orphaned` : '']
+      const extra = [
+        s.approving ? `${s.approving} applying` : '',
+        s.pending ? `${s.pending} releasing` : '',
+        s.orphaned ? `${s.orphaned} orphaned` : '',
+      ]
         .filter(Boolean)
         .join(', ');
       node.status({
-        fill: s.pending || s.orphaned ? 'yellow' : s.active ? 'green' : 'grey',
-        shape: 'dot',
-        text: `${s.active} active${next}${extra ? ` (${extra})` : ''}`,
+        fill: s.held || s.approving || s.pending || s.orphaned ? 'yellow' : s.active ? 'green' : 'grey',
+        shape: s.held ? 'ring' : 'dot',
+        text: `${s.active} active${held}${next}${extra ? ` (${extra})` : ''}`,
       });
     }
 
@@ -111,12 +128,51 @@ export = function (RED: NodeAPI) {
       }, reconcileMs);
     }
 
+    /** The TTL a block of this key gets: msg.ttl or the dialog's, escalated for a repeat offender. */
+    function ttlFor(msg: NodeMessageInFlow, key: MitigationKey): { ttlSeconds: number; base: number; earlier: number } {
+      const ttlIn = (msg as { ttl?: unknown }).ttl;
+      if (ttlIn === undefined && configError) throw configError;
+      const base = ttlIn === undefined ? baseTtl : parseTtl(ttlIn);
+      const earlier = policy ? registry.earlierBlocks(key, policy.lookbackSeconds * 1000) : 0;
+      return { ttlSeconds: escalate(base, earlier, policy), base, earlier };
+    }
+
+    /** The id of the ADS event behind the message (the appliance nodes pass the event on as the payload). */
+    function eventIdOf(msg: NodeMessageInFlow, payload: Payload): string | undefined {
+      const id = isAdsEvent(payload) ? payload.id : (payload?.event?.id ?? (msg as { event?: { id?: unknown } }).event?.id);
+      return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
+    }
+
+    /** A held block: recorded to wait for a person, and announced with all a person needs to decide. */
+    async function hold(msg: NodeMessageInFlow, send: Send, m: Mitigation, payload: Payload): Promise<void> {
+      if (!m.hold) throw new Error(`the held ${m.appliance} mitigation says nothing about the hold (mitigation.hold)`);
+      const key = mitigationKey(m);
+      if (!key) throw new Error(`the held ${m.appliance} mitigation names no target, so it cannot wait for a decision`);
+      const { ttlSeconds } = ttlFor(msg, key);
+      const result = await registry.hold({
+        key,
+        kind: m.appliance,
+        hold: m.hold,
+        ttlSeconds,
+        eventId: eventIdOf(msg, payload),
+        owner: node.id,
+        label: heldLabel(m),
+      });
+      if (result.type !== 'held') return; // counted on the entry already waiting, or the key is blocked already
+      const out = RED.util.cloneMessage(msg) as NodeMessage & { ttl?: number };
+      out.topic = 'held';
+      out.ttl = ttlSeconds;
+      out.payload = { event: 'held', entry: result.entry, mitigation: m };
+      send(out);
+    }
+
     async function handle(msg: NodeMessageInFlow, send: Send): Promise<void> {
-      const payload = msg.payload as { mitigation?: Mitigation; event?: { id?: unknown } } | undefined;
+      const payload = msg.payload as Payload;
       const m = payload?.mitigation;
       if (!m || typeof m !== 'object' || (m.appliance !== 'loadmaster' && m.appliance !== 'cryptospike')) {
         throw new Error('msg.payload.mitigation is missing: wire this node to a LoadMaster or CryptoSpike node');
       }
+      if (m.result === 'held') return hold(msg, send, m, payload);
       const arming =
         ARMING.has(m.result) || (m.result === 'simulated' && (m.action === 'add' || m.action === 'block'));
       if (!arming && !RELEASED.has(m.result)) return; // refused, failed, … : nothing was applied
@@ -127,19 +183,13 @@ export = function (RED: NodeAPI) {
         if (entry && entry.state !== 'released') await registry.markReleased(entry.id, 'flow');
         return;
       }
-      const ttlIn = (msg as { ttl?: unknown }).ttl;
-      if (ttlIn === undefined && configError) throw configError;
-      const base = ttlIn === undefined ? baseTtl : parseTtl(ttlIn);
-      const earlier = policy ? registry.earlierBlocks(key, policy.lookbackSeconds * 1000) : 0;
-      const ttlSeconds = escalate(base, earlier, policy);
-      // The appliance nodes pass the ADS event on as the payload itself, with the mitigation added to it.
-      const eventId = isAdsEvent(payload) ? payload.id : (payload?.event?.id ?? (msg as { event?: { id?: unknown } }).event?.id);
+      const { ttlSeconds, base, earlier } = ttlFor(msg, key);
       const result = await registry.arm({
         key,
         kind: m.appliance,
         ttlSeconds,
         simulated: m.result === 'simulated',
-        eventId: typeof eventId === 'string' || typeof eventId === 'number' ? String(eventId) : undefined,
+        eventId: eventIdOf(msg, payload),
         owner: node.id,
         label: m.appliance === 'cryptospike' ? (m.user?.username ?? undefined) : undefined,
       });
@@ -166,6 +216,7 @@ export = function (RED: NodeAPI) {
     node.on('close', (_removed: boolean, done: () => void) => {
       // Entries are never flushed or forgotten here: the runtime-level scheduler keeps releasing them.
       registry.off('change', onChange);
+      registry.decisions.off('decision', onDecision);
       liveNodes.delete(node.id);
       if (statusTimer) clearTimeout(statusTimer);
       if (reconcileTimer) clearTimeout(reconcileTimer);

@@ -37,7 +37,7 @@ export interface BlocksSnapshot {
 const PUBLIC_FIELDS = [
   'id', 'kind', 'configId', 'scope', 'target', 'label', 'state', 'simulated', 'firstSeen', 'lastSeen', 'hits',
   'eventIds', 'expiresAt', 'armedAt', 'ttlSeconds', 'blocks', 'owner', 'attempts', 'nextAttemptAt', 'lastError',
-  'releasedAt', 'releasedBy',
+  'releasedAt', 'releasedBy', 'hold', 'decision',
 ] as const satisfies ReadonlyArray<keyof RegistryEntry>;
 type Undecided = Exclude<keyof RegistryEntry, (typeof PUBLIC_FIELDS)[number]>;
 /**
