@@ -2,11 +2,12 @@
 import assert = require('node:assert/strict');
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { DATA_DIR } from '../../../lib/durable/private-files';
 import { Stack, figures } from './stack';
 
 /** Everything readable: the log (with every tapped message and node status), the sidebar API, the package's files. */
 async function readable(s: Stack): Promise<Record<string, string>> {
-  const files = readdirSync(s.nr.userDir).filter((f) => f.startsWith('flowmon-response'));
+  const files = readdirSync(join(s.nr.userDir, DATA_DIR)).map((f) => join(DATA_DIR, f));
   return {
     'Node-RED log (messages, status)': s.nr.log,
     'sidebar (GET /flowmon-response/blocks)': JSON.stringify(await s.blocks()),
