@@ -146,9 +146,12 @@ export class CryptoSpikeClient {
     return body.items.map(storageUserFrom).filter((u): u is StorageUser => u !== null);
   }
 
-  /** Sets a user's access state (`BLOCKED`, or the configured unblock value) with an audit comment. */
-  async setAccess(userId: string, userIdType: string, userAccessState: string, comment: string): Promise<void> {
-    await this.send('POST', PATHS.access, { body: { userId, userIdType, userAccessState, comment } }, 1);
+  /**
+   * Sets a user's access state (`BLOCKED`, or the configured unblock value) with an audit comment. `priority`: the
+   * queue's (higher first; lookups go at 0).
+   */
+  async setAccess(userId: string, userIdType: string, userAccessState: string, comment: string, priority = 1): Promise<void> {
+    await this.send('POST', PATHS.access, { body: { userId, userIdType, userAccessState, comment } }, priority);
   }
 
   /** An authenticated read that needs the StorageUser READ permission; returns a sentence for the editor. */

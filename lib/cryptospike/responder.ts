@@ -1,16 +1,21 @@
 /**
  * Resolves the user behind an event and blocks, unblocks or only reports them, with every safety check on the way:
- * protected users, the storm cap, simulate mode, and de-duplication of bursts (one lookup per source while in flight
- * or cached, one block per user while in flight, recently blocked, or active in the registry).
+ * protected users, the hold gate (approval mode and storm cap: a new block that does not pass is held for a
+ * person), simulate mode, and de-duplication of bursts (one lookup per source while in flight or cached, one block
+ * per user while in flight, recently blocked, or active in the registry). Several users behind one source are held
+ * with their candidates, for a person to choose.
  */
 import { SharedCalls } from '../pacing/shared-calls';
 import type { AdsEvent } from '../ads/event';
-import { CryptoSpikeMitigation, MitigationKey, cryptoSpikeScopeKey } from '../mitigation/types';
-import type { StormCap } from '../safety/storm-cap';
+import type { HoldInfo, HoldRequest } from '../decisions/types';
+import { AppliedHold, CryptoSpikeMitigation, MitigationKey, cryptoSpikeScopeKey } from '../mitigation/types';
+import { queuePriority } from '../safety/approval';
+import type { HoldGate } from '../safety/hold-gate';
 import type { CryptoSpikeClient } from './client';
 import { blockComment, unblockComment } from './comment';
 import { ProtectedUsers } from './protected-users';
 import { NamedUser, describeUser } from './records';
+import { HeldUser, heldUser } from './held-user';
 import { Resolution, resolveSource } from './resolver';
 
 export type CryptoSpikeAction = 'block' | 'unblock' | 'resolve';
@@ -22,13 +27,22 @@ export interface ResponderOptions {
   unblockValue: string;
   simulate: boolean;
   protectedUsers: ProtectedUsers;
-  stormCap: StormCap;
+  /** Approval mode and storm cap: new blocks that do not pass are held for a person. */
+  holdGate: HoldGate;
   /** How long lookup results and recent blocks are remembered (ms). */
   memoryMs: number;
+  /** The durable registry's view: true while this package's block on the user is active. */
+  isActive?: (key: MitigationKey) => boolean;
   now?: () => number;
 }
 
-export type EventInput = Pick<AdsEvent, 'kind' | 'source' | 'userIdentity' | 'id' | 'method' | 'targets' | 'dataFeed'>;
+export type EventInput = Pick<
+  AdsEvent,
+  'kind' | 'source' | 'userIdentity' | 'id' | 'method' | 'targets' | 'dataFeed' | 'priority' | 'perspective' | 'description'
+>;
+
+/** The event fields the audit comment of a block uses. */
+type CommentEvent = Parameters<typeof blockComment>[0];
 
 export interface ActRequest {
   action: CryptoSpikeAction;
@@ -36,8 +50,6 @@ export interface ActRequest {
   event: EventInput | null;
   explicit?: { userId: string; username?: string | null };
   windowMinutes: number;
-  /** The durable registry's view: true while this package's block on the user is active. */
-  isActive?: (key: MitigationKey) => boolean;
 }
 
 export interface ActOutcome {
@@ -52,6 +64,36 @@ interface Remembered<T> {
   value: T;
   until: number;
 }
+
+/** One block to make, from an event or from a person's decision on a held one. */
+interface BlockAsk {
+  user: NamedUser;
+  userIdType: string;
+  /** The event that asked (null: a manual or a decided block): the gate reads its priority, a hold carries it. */
+  event: EventInput | null;
+  /** For the audit comment. */
+  commentEvent: CommentEvent | null;
+  why: string;
+  /** Queue priority of the block call. */
+  priority: number;
+  /** A person decided: the hold gate is passed by, and the user's names are always looked up for the protection. */
+  decided: boolean;
+}
+
+interface BlockOutcome {
+  result: 'blocked' | 'already-blocked' | 'simulated' | 'refused' | 'held';
+  reason: string;
+  hold?: HoldRequest;
+  /** The user with the names known after the protection check. */
+  user: NamedUser;
+}
+
+const APPLIED: Record<Exclude<BlockOutcome['result'], 'held'>, AppliedHold['result']> = {
+  blocked: 'applied',
+  'already-blocked': 'already-present',
+  simulated: 'simulated',
+  refused: 'refused',
+};
 
 const MEMORY_LIMIT = 10_000;
 
@@ -86,7 +128,11 @@ export class CryptoSpikeResponder {
       if (resolution.kind === 'no-user') return finish({ result: 'no-user', reason: resolution.reason }, false);
       if (resolution.kind === 'ambiguous') {
         const candidates = resolution.candidates.map((c) => ({ userId: c.userId, username: c.username, activityCount: c.activityCount }));
-        return finish({ result: 'ambiguous', reason: resolution.reason, candidates }, false);
+        if (request.action !== 'block' || !request.event) return finish({ result: 'ambiguous', reason: resolution.reason, candidates }, false);
+        // A person chooses which user (if any) to block.
+        const why = { reason: 'ambiguous' as const, reasonText: resolution.reason };
+        const hold = this.options.holdGate.request(why, { event: request.event, priority: queuePriority(request.event.priority), candidates });
+        return finish({ result: 'held', reason: resolution.reason, candidates, hold }, false);
       }
       const { user } = resolution;
       const found = {
@@ -94,12 +140,39 @@ export class CryptoSpikeResponder {
         evidence: { window, activityCount: resolution.activityCount, via: resolution.via },
       };
       const outcome = await this.apply(request, user, resolution.reason);
-      return finish({ ...found, result: outcome.result, reason: outcome.reason }, outcome.result !== 'refused');
+      const hold = outcome.hold ? { hold: outcome.hold } : {};
+      return finish({ ...found, result: outcome.result, reason: outcome.reason, ...hold }, outcome.result !== 'refused' && outcome.result !== 'held');
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err));
       const user = resolution?.kind === 'user' ? { userId: resolution.user.userId, username: resolution.user.username } : null;
       return finish({ user, result: 'failed', reason: error.message }, false, error);
     }
+  }
+
+  /**
+   * Blocks the user of a held entry a person approved (or whose decide-by default is "apply"): the never-block users
+   * are checked again, then the registry short-cut, the in-flight join and the queue at `hold.priority` — but not the
+   * hold gate. For an ambiguous entry `userId` must be one of its candidates. Rejects on an appliance failure.
+   */
+  async applyHeld(key: MitigationKey, hold: Pick<HoldInfo, 'reasonText' | 'event' | 'candidates' | 'priority'>, userId?: string): Promise<AppliedHold> {
+    const target: HeldUser = heldUser(key, hold, userId);
+    const outcome = await this.block({
+      user: target.user,
+      userIdType: target.userIdType,
+      event: null,
+      commentEvent: hold.event ? { ...hold.event, targets: [], dataFeed: null, userIdentity: null } : null,
+      why: `held (${hold.reasonText}), then applied by a decision`,
+      priority: hold.priority,
+      decided: true,
+    });
+    if (outcome.result === 'held') throw new Error('a decided block cannot be held again');
+    const label = outcome.user.username ?? target.user.username;
+    return {
+      result: APPLIED[outcome.result],
+      key: this.keyFor(target.user.userId, target.userIdType),
+      ...(label ? { label } : {}),
+      ...(outcome.result === 'refused' ? { reason: outcome.reason } : {}),
+    };
   }
 
   /** Unblocks a user this package blocked (the TTL node's release). */
@@ -134,7 +207,7 @@ export class CryptoSpikeResponder {
     request: ActRequest,
     user: NamedUser,
     why: string,
-  ): Promise<{ result: CryptoSpikeMitigation['result']; reason: string }> {
+  ): Promise<{ result: CryptoSpikeMitigation['result']; reason: string; hold?: HoldRequest }> {
     if (request.action === 'resolve') return { result: 'resolved', reason: why };
     if (request.action === 'unblock') {
       this.recentBlocks.delete(user.userId);
@@ -143,48 +216,61 @@ export class CryptoSpikeResponder {
       await this.options.client.setAccess(user.userId, this.options.userIdType, this.options.unblockValue, comment);
       return { result: 'unblocked', reason: why };
     }
-    return this.block(request, user, why);
+    const event = request.event;
+    const priority = queuePriority(event?.priority);
+    return this.block({ user, userIdType: this.options.userIdType, event, commentEvent: event, why, priority, decided: false });
   }
 
-  private async block(request: ActRequest, user: NamedUser, why: string): Promise<{ result: CryptoSpikeMitigation['result']; reason: string }> {
-    const known = await this.withNames(user);
+  private async block(ask: BlockAsk): Promise<BlockOutcome> {
+    const { user } = ask;
+    const known = await this.withNames(user, ask.decided);
     const refusal = this.options.protectedUsers.reasonFor(known);
-    if (refusal) return { result: 'refused', reason: refusal };
+    if (refusal) return { result: 'refused', reason: refusal, user: known };
     if (this.options.protectedUsers.needsNames && !known.username && !known.userPrincipalName) {
-      return { result: 'refused', reason: `the name of ${user.userId} is unknown, so the never-block list cannot be checked` };
+      return { result: 'refused', reason: `the name of ${user.userId} is unknown, so the never-block list cannot be checked`, user: known };
     }
     const recent = this.recentBlocks.get(user.userId);
-    if (request.isActive?.(this.keyFor(user.userId)) || (recent && recent.until > this.now() && recent.value === 'blocked')) {
-      return { result: 'already-blocked', reason: `${describeUser(user)} is already blocked by this package` };
+    if (this.options.isActive?.(this.keyFor(user.userId, ask.userIdType)) || (recent && recent.until > this.now() && recent.value === 'blocked')) {
+      return { result: 'already-blocked', reason: `${describeUser(user)} is already blocked by this package`, user: known };
     }
     if (recent && recent.until > this.now()) {
-      return { result: 'simulated', reason: `simulate mode: ${describeUser(user)} would already be blocked` };
+      return { result: 'simulated', reason: `simulate mode: ${describeUser(user)} would already be blocked`, user: known };
     }
-    // Only a block that starts a call counts against the storm cap; one joining a block under way does not.
-    if (!this.blocking.has(user.userId) && !this.options.stormCap.tryTake()) {
-      return { result: 'refused', reason: this.options.stormCap.describe() };
+    // Only a block that starts a call passes the gate; one joining a block under way does not, nor a decided one.
+    if (!ask.decided && !this.blocking.has(user.userId)) {
+      const why = this.options.holdGate.check(ask.event?.priority);
+      if (why) {
+        const hold = this.options.holdGate.request(why, { event: ask.event, priority: ask.priority });
+        return { result: 'held', reason: why.reasonText, hold, user: known };
+      }
     }
-    const { value: result, joined } = await this.blocking.run(user.userId, () => this.sendBlock(request, user, why));
+    const { value: result, joined } = await this.blocking.run(user.userId, () => this.sendBlock(ask, known));
     if (joined) {
       return result === 'blocked'
-        ? { result: 'already-blocked', reason: `${describeUser(user)} was blocked for an earlier event of the same burst` }
-        : { result: 'simulated', reason: `simulate mode: ${describeUser(user)} would be blocked (same burst)` };
+        ? { result: 'already-blocked', reason: `${describeUser(user)} was blocked for an earlier event of the same burst`, user: known }
+        : { result: 'simulated', reason: `simulate mode: ${describeUser(user)} would be blocked (same burst)`, user: known };
     }
     remember(this.recentBlocks, user.userId, result, this.now(), this.options.memoryMs);
-    return { result, reason: result === 'simulated' ? `simulate mode: ${why}` : why };
+    return { result, reason: result === 'simulated' ? `simulate mode: ${ask.why}` : ask.why, user: known };
   }
 
-  private async sendBlock(request: ActRequest, user: NamedUser, why: string): Promise<'blocked' | 'simulated'> {
+  private async sendBlock(ask: BlockAsk, user: NamedUser): Promise<'blocked' | 'simulated'> {
     if (this.options.simulate) return 'simulated';
-    await this.options.client.setAccess(user.userId, this.options.userIdType, 'BLOCKED', blockComment(request.event, user, why));
+    const comment = blockComment(ask.commentEvent, user, ask.why);
+    await this.options.client.setAccess(user.userId, ask.userIdType, 'BLOCKED', comment, ask.priority);
     return 'blocked';
   }
 
-  /** Fills in the user's names from the appliance when the never-block list has names and the lookup gave none. */
-  private async withNames(user: NamedUser): Promise<NamedUser> {
-    if (user.username || user.userPrincipalName || !this.options.protectedUsers.needsNames) return user;
+  /**
+   * Fills in the user's names from the appliance when the never-block list has names and the lookup gave none; for
+   * a decided block always (a held entry carries a user name at most, and the list may name the UPN).
+   */
+  private async withNames(user: NamedUser, always = false): Promise<NamedUser> {
+    if (!this.options.protectedUsers.needsNames || (!always && (user.username || user.userPrincipalName))) return user;
     const found = (await this.options.client.searchUsers(user.userId)).find((u) => u.userId === user.userId);
-    return found ? { ...user, username: found.username, userPrincipalName: found.userPrincipalName, domain: found.domain } : user;
+    return found
+      ? { ...user, username: found.username ?? user.username, userPrincipalName: found.userPrincipalName, domain: found.domain }
+      : user;
   }
 }
 

@@ -1,9 +1,10 @@
 /** Turns the flowmon-cryptospike-config fields (each may be `${ENV_VAR}`) into client and responder settings. */
 import { FIELD_ERRORS, readBool, readList, readNumber, readText, unlessUnsetEnv } from '../config/fields';
 import { resolveTlsSettings } from '../http/tls';
+import { ApprovalFields, ApprovalPolicy, readApprovalPolicy } from '../safety/approval';
 import type { CryptoSpikeAuth, CryptoSpikeClientOptions } from './client';
 
-export interface CryptoSpikeConfigFields {
+export interface CryptoSpikeConfigFields extends ApprovalFields {
   url?: string;
   /** "token" or "user"; empty picks the token when one is set. */
   authType?: string;
@@ -35,6 +36,8 @@ export interface CryptoSpikeSettings {
   simulate: boolean;
   protectedUsers: string[];
   stormCap: number;
+  /** Which new blocks wait for a person, and for how long. */
+  approval: ApprovalPolicy;
   memoryMs: number;
 }
 
@@ -84,6 +87,7 @@ export function readCryptoSpikeSettings(
     simulate: readBool(fields.simulate, false),
     protectedUsers: readList(fields.protectedUsers),
     stormCap: readNumber(fields.stormCap, DEFAULTS.stormCap, { name: 'storm cap', min: 1, max: 100_000 }),
+    approval: readApprovalPolicy(fields),
     memoryMs: readNumber(fields.memorySeconds, DEFAULTS.memorySeconds, { name: 'burst memory (s)', min: 0, max: 86_400 }) * 1000,
   };
 }

@@ -2,6 +2,7 @@ import { ApplianceHttp } from '../http/appliance-http';
 import { DEFAULT_RETRY } from '../http/retry';
 import type { MitigationKey } from '../mitigation/types';
 import { PacedQueue } from '../pacing/paced-queue';
+import { HoldGate } from '../safety/hold-gate';
 import { StormCap } from '../safety/storm-cap';
 import { LoadMasterClient } from './client';
 import { buildProtection } from './protection';
@@ -72,7 +73,7 @@ export function createLoadMasterRuntime(
     configId: context.configId,
     client: connection.client,
     protection,
-    stormCap: new StormCap(settings.stormCap, 60_000),
+    holdGate: new HoldGate(new StormCap(settings.stormCap, 60_000), settings.approval),
     simulate: settings.simulate,
     ipv6Prefix: settings.ipv6Prefix,
     isActive: context.isActive,

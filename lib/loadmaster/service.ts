@@ -1,5 +1,8 @@
+import type { HoldInfo, HoldRequest } from '../decisions/types';
 import { Cidr, blockCidrFor, canonicalAddress, formatCidr, parseCidr } from '../net/address';
 import {
+  AppliedHold,
+  HeldResult,
   LOADMASTER_COMMENT_TAG,
   LoadMasterList,
   LoadMasterResult,
@@ -11,7 +14,7 @@ import {
 } from '../mitigation/types';
 import { QueueFullError } from '../pacing/paced-queue';
 import { SharedCalls } from '../pacing/shared-calls';
-import type { StormCap } from '../safety/storm-cap';
+import type { HeldEventSource, HoldGate } from '../safety/hold-gate';
 import { LoadMasterClient, MAX_COMMENT_LENGTH } from './client';
 import type { Protection } from './protection';
 
@@ -27,6 +30,10 @@ export interface AclRequest {
   priority?: number;
   /** Reconcile re-applies entries the registry holds as active, so it must not be short-cut by the registry. */
   ignoreRegistry?: boolean;
+  /** The ADS event behind the request (null or absent: a manual request, judged as priority medium). */
+  event?: HeldEventSource | null;
+  /** A person decided (an approved held block): the hold gate (approval mode, storm cap) is passed by. */
+  decided?: boolean;
 }
 
 export interface AclOutcome {
@@ -35,10 +42,14 @@ export interface AclOutcome {
   scope: LoadMasterScope;
   /** The CIDR acted on, or the text as given when it is not an address. */
   address: string;
-  result: LoadMasterResult | 'refused' | 'failed';
+  result: LoadMasterResult | HeldResult | 'refused' | 'failed';
   reason?: string;
+  /** Set when result is `held`: why it waits and what it would be. */
+  hold?: HoldRequest;
   /** Set when result is `failed`: the appliance or transport error. */
   error?: Error;
+  /** A refusal for now only (the queue is full): the same request may succeed later. */
+  retryable?: boolean;
 }
 
 export interface LoadMasterServiceOptions {
@@ -46,7 +57,8 @@ export interface LoadMasterServiceOptions {
   client: LoadMasterClient;
   /** Resolved once at start (the LoadMaster host name is looked up); requests wait for it. */
   protection: Promise<Protection>;
-  stormCap: StormCap;
+  /** Approval mode and storm cap: new block-list additions that do not pass are held for a person. */
+  holdGate: HoldGate;
   simulate: boolean;
   ipv6Prefix: number;
   /** The TTL registry's view: an actively blocked address is not sent again. */
@@ -77,9 +89,17 @@ const JOINED: Partial<Record<LoadMasterResult, LoadMasterResult>> = {
   removed: 'already-absent',
 };
 
+const APPLIED: Partial<Record<AclOutcome['result'], AppliedHold['result']>> = {
+  added: 'applied',
+  'already-present': 'already-present',
+  simulated: 'simulated',
+  refused: 'refused',
+};
+
 /**
- * Everything between an ACL request and the LoadMaster: address checks, protected networks, the storm cap,
- * simulate mode, the registry short-cut and joining a request already in flight for the same address.
+ * Everything between an ACL request and the LoadMaster: address checks, protected networks, the registry
+ * short-cut, joining a request already in flight for the same address, the hold gate (approval mode and storm cap:
+ * a new block that does not pass is held for a person) and simulate mode.
  * Removals are never refused by the protected list: removing an entry cannot lock anyone out.
  */
 export class LoadMasterService {
@@ -119,7 +139,22 @@ export class LoadMasterService {
     }
     const { value, joined } = await this.inFlight.run(`${action}|${key.scope}|${address}`, () => this.execute(request, address));
     if (!joined) return value;
+    // A person's decision that met an event request being held goes on its own (the held one has finished).
+    if (value.result === 'held' && request.decided) return this.apply(request);
     return { ...value, result: (JOINED[value.result as LoadMasterResult] ?? value.result) as AclOutcome['result'] };
+  }
+
+  /**
+   * Applies a held block a person approved (or whose decide-by default is "apply"): the protection is checked again,
+   * then the registry short-cut, the in-flight join and the paced queue at `hold.priority` — but not the hold gate.
+   * Rejects on a failure the registry should retry (appliance, transport, full queue); a refusal is a result.
+   */
+  async applyHeld(key: MitigationKey, hold: Pick<HoldInfo, 'comment' | 'priority'>): Promise<AppliedHold> {
+    const outcome = await this.addDecided(key, hold.comment ?? '', hold.priority);
+    const result = APPLIED[outcome.result];
+    if (!result || outcome.retryable) throw outcome.error ?? new Error(outcome.reason ?? `applying ${key.target} failed`);
+    const applied = { configId: this.options.configId, scope: loadMasterScopeKey(outcome.list, outcome.scope), target: outcome.address };
+    return { result, key: applied, ...(outcome.reason !== undefined ? { reason: outcome.reason } : {}) };
   }
 
   async releaseMitigation(key: MitigationKey): Promise<ReleaseOutcome> {
@@ -137,31 +172,34 @@ export class LoadMasterService {
   }
 
   async reapplyMitigation(key: MitigationKey, comment: string): Promise<void> {
-    const { list, scope } = parseLoadMasterScopeKey(key.scope);
-    const outcome = await this.apply({
-      action: 'add',
-      list,
-      scope,
-      address: key.target,
-      comment,
-      priority: BACKGROUND_PRIORITY,
-      ignoreRegistry: true,
-    });
+    // Reconcile restores what the registry holds as active, so the registry must not short-cut it.
+    const outcome = await this.addDecided(key, comment, BACKGROUND_PRIORITY, true);
     if (outcome.result === 'refused' || outcome.result === 'failed') {
       throw outcome.error ?? new Error(outcome.reason ?? `re-applying ${key.target} failed`);
     }
   }
 
+  /** Adds the block of a registry key that was decided already (an approved hold, a restored entry): no hold gate. */
+  private addDecided(key: MitigationKey, comment: string, priority: number, ignoreRegistry = false): Promise<AclOutcome> {
+    const { list, scope } = parseLoadMasterScopeKey(key.scope);
+    return this.apply({ action: 'add', list, scope, address: key.target, comment, priority, ignoreRegistry, decided: true });
+  }
+
   private async execute(request: AclRequest, address: string): Promise<AclOutcome> {
     const { action, list, scope } = request;
     const base = { action, list, scope, address };
-    // The storm cap counts every new block that would be written, simulated ones included, so simulate mode shows
-    // what the appliance would see. Already-active and joined requests never reach this point.
-    if (action === 'add' && list === 'block' && !this.options.stormCap.tryTake()) {
-      return { ...base, result: 'refused', reason: this.options.stormCap.describe() };
+    const priority = request.priority ?? 0;
+    // The gate counts every new block that would be written, simulated ones included, so simulate mode shows what
+    // the appliance would see. Already-active and joined requests never reach this point.
+    if (action === 'add' && list === 'block' && !request.decided) {
+      const why = this.options.holdGate.check(request.event?.priority);
+      if (why) {
+        const comment = taggedComment(request.comment ?? '');
+        const hold = this.options.holdGate.request(why, { event: request.event ?? null, priority, comment });
+        return { ...base, result: 'held', reason: why.reasonText, hold };
+      }
     }
     if (this.options.simulate) return { ...base, result: 'simulated' };
-    const priority = request.priority ?? 0;
     try {
       const result =
         action === 'add'
@@ -169,7 +207,7 @@ export class LoadMasterService {
           : await this.options.client.remove(list, scope, address, priority);
       return { ...base, result };
     } catch (err) {
-      if (err instanceof QueueFullError) return { ...base, result: 'refused', reason: err.message };
+      if (err instanceof QueueFullError) return { ...base, result: 'refused', reason: err.message, retryable: true };
       const error = err instanceof Error ? err : new Error(String(err));
       return { ...base, result: 'failed', reason: error.message, error };
     }

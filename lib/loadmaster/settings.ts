@@ -1,10 +1,11 @@
 import { FIELD_ERRORS, readBool, readList, readNumber, readText, unlessUnsetEnv } from '../config/fields';
 import { TlsSettings, resolveTlsSettings } from '../http/tls';
 import { parseCidr } from '../net/address';
+import { ApprovalFields, ApprovalPolicy, readApprovalPolicy } from '../safety/approval';
 import type { LoadMasterAuth } from './client';
 
 /** The fields of a flowmon-loadmaster-config node as the editor stores them (any may arrive as `${ENV_VAR}` text). */
-export interface LoadMasterConfigFields {
+export interface LoadMasterConfigFields extends ApprovalFields {
   url?: unknown;
   authType?: unknown;
   tlsMode?: unknown;
@@ -48,6 +49,8 @@ export interface LoadMasterSettings {
   neverBlock: string[];
   protectHost: boolean;
   stormCap: number;
+  /** Which new blocks wait for a person, and for how long. */
+  approval: ApprovalPolicy;
   ipv6Prefix: number;
   simulate: boolean;
 }
@@ -133,6 +136,7 @@ export function readLoadMasterSettings(fields: LoadMasterConfigFields, credentia
     neverBlock: readNeverBlock(fields.neverBlock),
     protectHost: readBool(fields.protectHost, true),
     stormCap: readNumber(fields.stormCap, DEFAULTS.stormCap, { name: 'storm cap (blocks per minute)', min: 1, max: 100_000 }),
+    approval: readApprovalPolicy(fields),
     ipv6Prefix: readNumber(fields.ipv6Prefix, DEFAULTS.ipv6Prefix, { name: 'IPv6 block prefix', min: 1, max: 128 }),
     simulate: readBool(fields.simulate, false),
   };

@@ -1,6 +1,6 @@
 /**
- * Caps how many new mitigations may start within a sliding window (a circuit breaker against false-positive
- * storms). `tryTake` records one when allowed.
+ * Caps how many new mitigations may start within a sliding window with nobody asked (a circuit breaker against
+ * false-positive storms: the rest are held for a person). `tryTake` records one when allowed.
  */
 export class StormCap {
   private readonly stamps: number[] = [];
@@ -20,6 +20,6 @@ export class StormCap {
   }
 
   describe(): string {
-    return `storm cap reached: at most ${this.max} new blocks per ${Math.round(this.windowMs / 1000)} s`;
+    return `storm gate: at most ${this.max} new blocks per ${Math.round(this.windowMs / 1000)} s without a decision`;
   }
 }

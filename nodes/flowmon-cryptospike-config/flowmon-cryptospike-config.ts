@@ -5,9 +5,12 @@ import { CryptoSpikeClient } from '../../lib/cryptospike/client';
 import { ProtectedUsers } from '../../lib/cryptospike/protected-users';
 import { CryptoSpikeResponder } from '../../lib/cryptospike/responder';
 import { CryptoSpikeConfigFields, CryptoSpikeSettings, readCryptoSpikeSettings } from '../../lib/cryptospike/settings';
-import type { MitigationKey, ReleaseOutcome } from '../../lib/mitigation/types';
-import type { CryptoSpikeConfigNode } from './config-node';
+import type { HoldInfo } from '../../lib/decisions/types';
+import type { AppliedHold, MitigationKey, ReleaseOutcome } from '../../lib/mitigation/types';
+import { getRegistry } from '../../lib/registry';
+import { HoldGate } from '../../lib/safety/hold-gate';
 import { StormCap } from '../../lib/safety/storm-cap';
+import type { CryptoSpikeConfigNode } from './config-node';
 import { CRYPTOSPIKE_CONFIG_TYPE, CRYPTOSPIKE_CONNECTION_DEFAULTS, registerCryptoSpikeAdminRoutes } from './admin-routes';
 
 type ConfigDef = NodeDef & CryptoSpikeConfigFields;
@@ -42,8 +45,9 @@ export = function (RED: NodeAPI): void {
         unblockValue: settings.unblockValue,
         simulate: settings.simulate,
         protectedUsers: new ProtectedUsers(settings.protectedUsers),
-        stormCap: new StormCap(settings.stormCap),
+        holdGate: new HoldGate(new StormCap(settings.stormCap), settings.approval),
         memoryMs: settings.memoryMs,
+        isActive: (key) => getRegistry(RED as unknown as Parameters<typeof getRegistry>[0]).isActive(key),
       });
     } catch (err) {
       settings = null;
@@ -62,6 +66,10 @@ export = function (RED: NodeAPI): void {
     node.releaseMitigation = async (key: MitigationKey): Promise<ReleaseOutcome> => {
       if (!node.responder) throw new Error(`CryptoSpike configuration: ${node.configError}`);
       return node.responder.release(key);
+    };
+    node.applyHeld = async (key: MitigationKey, hold: HoldInfo, userId?: string): Promise<AppliedHold> => {
+      if (!node.responder) throw new Error(`CryptoSpike configuration: ${node.configError}`);
+      return node.responder.applyHeld(key, hold, userId);
     };
 
     node.on('close', (_removed: boolean, done: () => void) => {

@@ -1,11 +1,11 @@
 // flowmon-cryptospike-user: finds the Windows user behind an event's source address and blocks (or unblocks, or only
-// reports) them on CryptoSpike. Output 1: acted; output 2: not acted (no user, ambiguous, refused, failed).
+// reports) them on CryptoSpike. Output 1: acted, or held for a person's decision (wired to the TTL node, which
+// records the hold); output 2: not acted (no user, ambiguous, refused, failed).
 import { isIP } from 'node:net';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { isAdsEvent } from '../../lib/ads/event';
 import { readNumber } from '../../lib/config/fields';
 import type { ActRequest, CryptoSpikeAction } from '../../lib/cryptospike/responder';
-import { getRegistry } from '../../lib/registry';
 import type { CryptoSpikeConfigNode } from '../flowmon-cryptospike-config/config-node';
 
 interface UserNodeDef extends NodeDef {
@@ -35,25 +35,27 @@ export = function (RED: NodeAPI): void {
     if (!config) setupError = 'no CryptoSpike appliance configured';
     else if (config.configError) setupError = `CryptoSpike configuration: ${config.configError}`;
     if (setupError) node.status({ fill: 'red', shape: 'ring', text: setupError.slice(0, 60) });
-    const counts = { acted: 0, notActed: 0 };
+    const counts = { acted: 0, held: 0, notActed: 0 };
 
     node.on('input', async (msg: NodeMessageInFlow, send, done) => {
       try {
         if (setupError || !config?.responder) throw new Error(setupError ?? 'CryptoSpike configuration missing');
         const request = { ...requestFrom(msg, defaultAction), windowMinutes };
-        const registry = getRegistry(RED as unknown as Parameters<typeof getRegistry>[0]);
-        const outcome = await config.responder.act({ ...request, isActive: (key) => registry.isActive(key) });
+        const outcome = await config.responder.act(request);
         const payload = { ...(msg.payload as object), mitigation: outcome.mitigation };
         const out: NodeMessage = { ...msg, payload };
-        if (outcome.acted) counts.acted++;
-        else counts.notActed++;
         const { result, user } = outcome.mitigation;
+        const held = result === 'held';
+        if (outcome.acted) counts.acted++;
+        else if (held) counts.held++;
+        else counts.notActed++;
+        const heldText = counts.held > 0 ? `held ${counts.held} · ` : '';
         node.status({
           fill: outcome.error ? 'red' : outcome.acted ? 'green' : 'yellow',
           shape: 'dot',
-          text: `${result}${user ? ` ${user.username ?? user.userId}` : ''} · ${counts.acted} acted, ${counts.notActed} not`,
+          text: `${result}${user ? ` ${user.username ?? user.userId}` : ''} · ${heldText}${counts.acted} acted, ${counts.notActed} not`,
         });
-        send(outcome.acted ? [out, null] : [null, out]);
+        send(outcome.acted || held ? [out, null] : [null, out]);
         done(outcome.error);
       } catch (err) {
         done(err as Error);

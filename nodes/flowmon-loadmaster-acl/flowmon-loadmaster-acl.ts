@@ -1,6 +1,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
-import { AdsEvent, isAdsEvent, priorityRank } from '../../lib/ads/event';
+import { isAdsEvent } from '../../lib/ads/event';
 import { AclOutcome } from '../../lib/loadmaster/service';
+import { queuePriority } from '../../lib/safety/approval';
 import type { LoadMasterList, LoadMasterMitigation, LoadMasterScope } from '../../lib/mitigation/types';
 import type { LoadMasterConfigNode } from '../flowmon-loadmaster-config/types';
 import { readAclRequest, renderComment } from './request';
@@ -17,12 +18,9 @@ interface AclDef extends NodeDef {
 type Send = (msg: NodeMessage | Array<NodeMessage | null>) => void;
 
 const DONE = new Set(['added', 'already-present', 'removed', 'already-absent', 'simulated']);
-const FILL: Record<string, 'green' | 'blue' | 'yellow' | 'red'> = { simulated: 'blue', refused: 'yellow', failed: 'red' };
-
-/** Events are served by priority (critical first); a request without one counts as medium. */
-function queuePriority(event: AdsEvent | null): number {
-  return event?.priority ? priorityRank(event.priority) + 1 : priorityRank('medium') + 1;
-}
+/** Output 1 also carries held blocks: it is wired to the TTL node, which records them for a person's decision. */
+const OUTPUT_1 = new Set([...DONE, 'held']);
+const FILL: Record<string, 'green' | 'blue' | 'yellow' | 'red'> = { simulated: 'blue', held: 'yellow', refused: 'yellow', failed: 'red' };
 
 function scopeText(scope: LoadMasterScope): string {
   return scope === 'global' ? 'global' : `VS ${scope.vs}`;
@@ -38,11 +36,14 @@ export = function (RED: NodeAPI) {
     const config = RED.nodes.getNode(def.config) as LoadMasterConfigNode | null;
     if (!config) node.status({ fill: 'red', shape: 'ring', text: 'no LoadMaster configuration' });
 
+    let held = 0;
     const report = (outcome: AclOutcome, depth: number) => {
+      if (outcome.result === 'held') held++;
+      const last = outcome.result === 'held' ? '' : `${outcome.result} ${outcome.address} (${scopeText(outcome.scope)}) · `;
       node.status({
         fill: FILL[outcome.result] ?? 'green',
-        shape: DONE.has(outcome.result) ? 'dot' : 'ring',
-        text: `${outcome.result} ${outcome.address} (${scopeText(outcome.scope)}) · queue ${depth}`,
+        shape: OUTPUT_1.has(outcome.result) ? 'dot' : 'ring',
+        text: `${last}${held > 0 ? `held ${held} · ` : ''}queue ${depth}`,
       });
     };
 
@@ -60,7 +61,8 @@ export = function (RED: NodeAPI) {
         outcome = await config.loadMaster.apply({
           ...parsed,
           comment: renderComment(def.comment, msg, event, parsed.address),
-          priority: queuePriority(event),
+          priority: queuePriority(event?.priority),
+          event,
         });
       }
       report(outcome, config?.loadMaster?.queueDepth ?? 0);
@@ -73,6 +75,7 @@ export = function (RED: NodeAPI) {
         address: outcome.address,
         result: outcome.result,
         ...(outcome.reason !== undefined ? { reason: outcome.reason } : {}),
+        ...(outcome.hold ? { hold: outcome.hold } : {}),
         at: new Date().toISOString(),
       };
       const payload =
@@ -80,7 +83,7 @@ export = function (RED: NodeAPI) {
           ? { ...(msg.payload as object), mitigation }
           : { source: parsed.address, mitigation };
       const out: NodeMessage = { ...msg, payload };
-      send(DONE.has(outcome.result) ? [out, null] : [null, out]);
+      send(OUTPUT_1.has(outcome.result) ? [out, null] : [null, out]);
       return outcome.error;
     };
 

@@ -4,7 +4,8 @@ import { LoadMasterRuntime, createLoadMasterRuntime } from '../../lib/loadmaster
 import { redact } from '../../lib/loadmaster/errors';
 import type { LoadMasterService } from '../../lib/loadmaster/service';
 import { LoadMasterConfigFields, LoadMasterSettings, readLoadMasterSettings } from '../../lib/loadmaster/settings';
-import type { MitigationKey, ReleaseOutcome } from '../../lib/mitigation/types';
+import type { HoldInfo } from '../../lib/decisions/types';
+import type { AppliedHold, MitigationKey, ReleaseOutcome } from '../../lib/mitigation/types';
 import { getRegistry } from '../../lib/registry';
 import { LOADMASTER_CONFIG_TYPE, LOADMASTER_CONNECTION_DEFAULTS, registerLoadMasterAdminRoutes } from './admin-routes';
 import type { LoadMasterConfigNode } from './types';
@@ -76,6 +77,8 @@ export = function (RED: NodeAPI) {
     node.listTaggedTargets = (scope: string) => Promise.resolve().then(() => service().listTaggedTargets(scope));
     node.reapplyMitigation = (key: MitigationKey, comment: string) =>
       Promise.resolve().then(() => service().reapplyMitigation(key, comment));
+    node.applyHeld = (key: MitigationKey, hold: HoldInfo): Promise<AppliedHold> =>
+      Promise.resolve().then(() => service().applyHeld(key, hold));
 
     node.on('close', (_removed: boolean, done: () => void) => {
       node.loadMaster = null;

@@ -91,12 +91,16 @@ describe('flowmon-cryptospike-user', () => {
     sim.seedActivity('10.0.0.5', JDOE, 'jdoe', 60);
     sim.seedActivity('10.0.0.5', EVE, 'eve', 1);
     const out = await one({ payload: adsEvent('10.0.0.5') });
-    assert.equal(out.port, 2);
-    assert.equal(out.msg.payload.mitigation.result, 'ambiguous');
-    assert.deepEqual(out.msg.payload.mitigation.candidates, [
+    assert.equal(out.port, 1, 'held for a person to choose, on the output wired to the TTL node');
+    assert.equal(out.msg.payload.mitigation.result, 'held');
+    assert.equal(out.msg.payload.mitigation.user, null);
+    const candidates = [
       { userId: JDOE, username: 'jdoe', activityCount: 60 },
       { userId: EVE, username: 'eve', activityCount: 1 },
-    ]);
+    ];
+    assert.deepEqual(out.msg.payload.mitigation.candidates, candidates);
+    assert.equal(out.msg.payload.mitigation.hold?.reason, 'ambiguous');
+    assert.deepEqual(out.msg.payload.mitigation.hold?.candidates, candidates);
     assert.equal(sim.calls.writes, 0);
   });
 
@@ -123,8 +127,12 @@ describe('flowmon-cryptospike-user', () => {
       assert.equal(none.port, 2);
       assert.equal(none.msg.payload.mitigation.result, 'no-user');
       const two = await one({ payload: adsEvent('10.0.0.9', { userIdentity: 'jdoe' }) });
-      assert.equal(two.msg.payload.mitigation.result, 'ambiguous');
-      assert.equal(two.msg.payload.mitigation.candidates?.length, 2);
+      assert.equal(two.msg.payload.mitigation.result, 'held');
+      assert.equal(two.msg.payload.mitigation.hold?.reason, 'ambiguous');
+      assert.deepEqual(two.msg.payload.mitigation.hold?.candidates?.map((c) => [c.userId, c.activityCount]).sort(), [
+        ['S-1-5-21-1000-1104', 0],
+        ['S-1-5-21-2000-1104', 0],
+      ]);
       const ids = await one({ payload: adsEvent('10.0.0.10', { kind: 'ids', userIdentity: 'eve' }) });
       assert.equal(ids.msg.payload.mitigation.result, 'no-user');
       assert.equal(sim.calls.writes, 0);
@@ -151,14 +159,22 @@ describe('flowmon-cryptospike-user', () => {
     assert.equal(sim.calls.writes, 0);
   });
 
-  it('stops at the storm cap', async () => {
+  it('holds new blocks over the storm cap for a decision', async () => {
     await load({ stormCap: 2 });
     const ips = ['10.0.1.1', '10.0.1.2', '10.0.1.3', '10.0.1.4'];
     ips.forEach((ip, i) => sim.seedActivity(ip, `S-1-5-21-9-${i}`, `user${i}`, 1));
     const outs = await run(...ips.map((ip) => ({ payload: adsEvent(ip) })));
     const results = outs.map((o) => o.msg.payload.mitigation.result).sort();
-    assert.deepEqual(results, ['blocked', 'blocked', 'refused', 'refused']);
-    assert.match(outs.find((o) => o.port === 2)!.msg.payload.mitigation.reason ?? '', /storm cap/);
+    assert.deepEqual(results, ['blocked', 'blocked', 'held', 'held']);
+    assert.ok(outs.every((o) => o.port === 1));
+    for (const held of outs.map((o) => o.msg.payload.mitigation).filter((m) => m.result === 'held')) {
+      assert.match(held.reason ?? '', /storm gate: at most 2 new blocks per 60 s/);
+      assert.equal(held.hold?.reason, 'storm');
+      assert.match(held.user?.userId ?? '', /^S-1-5-21-9-\d$/, 'the resolved user is kept');
+      const i = Number(held.user!.userId.slice(-1));
+      assert.deepEqual(held.hold?.event, { id: '4711', method: 'SMBSCAN', priority: 'high', perspective: 'Security issues', description: 'SMB scan', source: ips[i] });
+      assert.equal(held.hold?.priority, 4, 'queued as a high event would be');
+    }
     assert.equal(sim.calls.writes, 2);
   });
 

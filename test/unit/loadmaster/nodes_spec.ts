@@ -193,12 +193,18 @@ describe('flowmon-loadmaster-config and flowmon-loadmaster-acl', () => {
     assert.equal(caught.length, 0, 'refusals are not errors');
   });
 
-  it('caps new blocks per minute (storm cap) with a clear reason', async () => {
+  it('holds new blocks over the per-minute cap (storm gate) for a decision, on output 1', async () => {
     await load({ stormCap: '2' });
     const outs = await run({ payload: '198.51.100.1' }, { payload: '198.51.100.2' }, { payload: '198.51.100.3' });
-    assert.deepEqual(outs.map((o) => o.msg.payload.mitigation.result).sort(), ['added', 'added', 'refused']);
-    const refused = outs.find((o) => o.port === 2)!;
-    assert.match(String(refused.msg.payload.mitigation.reason), /storm cap reached: at most 2 new blocks per 60 s/);
+    assert.deepEqual(outs.map((o) => o.msg.payload.mitigation.result).sort(), ['added', 'added', 'held']);
+    assert.ok(outs.every((o) => o.port === 1), 'held blocks go to output 1, wired to the TTL node');
+    const held = outs.find((o) => o.msg.payload.mitigation.result === 'held')!.msg.payload.mitigation;
+    assert.match(String(held.reason), /storm gate: at most 2 new blocks per 60 s/);
+    assert.equal(held.hold?.reason, 'storm');
+    assert.equal(held.hold?.reasonText, held.reason);
+    assert.equal(held.hold?.event, null, 'a manual request carries no event');
+    assert.equal(held.hold?.priority, 3, 'a manual request is queued as medium');
+    assert.match(String(held.hold?.comment), /^manual request 198\.51\.100\.\d \[flowmon-nr\]$/);
     assert.equal(sim.state.lists.block.length, 2);
     const [removal] = await run({ payload: '198.51.100.1', action: 'remove' });
     assert.equal(removal.msg.payload.mitigation.result, 'removed', 'removals are not capped');
@@ -207,7 +213,8 @@ describe('flowmon-loadmaster-config and flowmon-loadmaster-acl', () => {
   it('simulate mode runs every check but writes nothing', async () => {
     await load({ simulate: 'true', stormCap: '1' });
     const outs = await run({ payload: '198.51.100.1' }, { payload: '127.0.0.1' }, { payload: '198.51.100.2' });
-    assert.deepEqual(outs.map((o) => o.msg.payload.mitigation.result), ['simulated', 'refused', 'refused']);
+    assert.deepEqual(outs.map((o) => o.msg.payload.mitigation.result), ['simulated', 'refused', 'held']);
+    assert.equal(outs[2].msg.payload.mitigation.hold?.reason, 'storm', 'simulate mode holds as the real one would');
     assert.equal(await config().releaseMitigation({ configId: 'c1', scope: 'global:block', target: '198.51.100.1/32' }), 'simulated');
     assert.equal(config().simulate, true);
     assert.equal(sim.calls.writes, 0);
