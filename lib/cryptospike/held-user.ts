@@ -1,10 +1,9 @@
 /** Which CryptoSpike user a decision on a held entry blocks: the entry's own user, or the candidate a person chose. */
 import type { HoldInfo } from '../decisions/types';
-import type { MitigationKey } from '../mitigation/types';
+import { MitigationKey, ambiguousScopeKey, cryptoSpikeScopeKey, isAmbiguousScope } from '../mitigation/types';
 import type { NamedUser } from './records';
 
-const USER_SCOPE = 'user:';
-const AMBIGUOUS_SCOPE = 'ambiguous:';
+const USER_SCOPE = cryptoSpikeScopeKey('');
 const SHOWN_CANDIDATES = 5;
 
 export interface HeldUser {
@@ -18,7 +17,7 @@ export interface HeldUser {
  * for a missing or foreign user id.
  */
 export function heldUser(key: MitigationKey, hold: Pick<HoldInfo, 'candidates'>, userId?: string): HeldUser {
-  if (key.scope.startsWith(AMBIGUOUS_SCOPE)) {
+  if (isAmbiguousScope(key.scope)) {
     const candidates = hold.candidates ?? [];
     const shown = candidates.slice(0, SHOWN_CANDIDATES).map((c) => c.userId).join(', ');
     const more = candidates.length > SHOWN_CANDIDATES ? `, +${candidates.length - SHOWN_CANDIDATES} more` : '';
@@ -27,7 +26,7 @@ export function heldUser(key: MitigationKey, hold: Pick<HoldInfo, 'candidates'>,
     const chosen = candidates.find((c) => c.userId === userId);
     if (!chosen) throw new Error(`user ${userId} is not a candidate of this held entry: choose ${which}`);
     const user = { userId, username: chosen.username, userPrincipalName: null, domain: null };
-    return { user, userIdType: key.scope.slice(AMBIGUOUS_SCOPE.length) };
+    return { user, userIdType: key.scope.slice(ambiguousScopeKey('').length) };
   }
   if (!key.scope.startsWith(USER_SCOPE)) throw new Error(`"${key.scope}" is not a CryptoSpike scope (user:<type> or ambiguous:<type>)`);
   if (userId !== undefined && userId !== key.target) {
