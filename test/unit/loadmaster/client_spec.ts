@@ -3,22 +3,17 @@ import { LoadMasterConnection } from '../../../lib/loadmaster/create';
 import { LoadMasterError } from '../../../lib/loadmaster/errors';
 import { ApplianceConnectionError, ApplianceTlsError } from '../../../lib/http/errors';
 import type { LoadMasterScope } from '../../../lib/mitigation/types';
-import { LoadMasterSimulator, startLoadMasterSimulator } from '../../../simulators/loadmaster';
-import { connectTo } from './support';
+import type { LoadMasterSimulator } from '../../../simulators/loadmaster';
+import { connectTo, simulatorPerSuite } from './support';
 
 describe('LoadMaster client against the simulator', () => {
+  const simulator = simulatorPerSuite();
   let sim: LoadMasterSimulator;
   let conn: LoadMasterConnection;
   const extra: LoadMasterConnection[] = [];
 
-  before(async () => {
-    sim = await startLoadMasterSimulator();
-  });
-  after(async () => {
-    await sim.close();
-  });
   beforeEach(() => {
-    sim.reset();
+    sim = simulator();
     conn = connectTo(sim);
   });
   afterEach(async () => {

@@ -9,34 +9,23 @@ import type { AdsEvent, Priority } from '../../../lib/ads/event';
 import { readLoadMasterSettings } from '../../../lib/loadmaster/settings';
 import type { LoadMasterMitigation } from '../../../lib/mitigation/types';
 import { MitigationRegistry } from '../../../lib/registry';
-import { LoadMasterSimulator, startLoadMasterSimulator } from '../../../simulators/loadmaster';
 import { nodeRedPath } from '../../support/node-red-path';
+import { AclOutputs, Output, simulatorPerSuite } from './support';
 
 helper.init(nodeRedPath);
 
-interface Out {
-  port: 1 | 2;
-  msg: { payload: { mitigation: LoadMasterMitigation }; _msgid?: string };
-}
+type Out = Output<{ payload: { mitigation: LoadMasterMitigation } }>;
 
 function adsEvent(source: string, priority: Priority | null = 'high', id = '7'): Partial<AdsEvent> {
   return { kind: 'ads', id, method: 'SCANS', description: 'port scan', perspective: 'Security issues', priority, source, targets: [] };
 }
 
 describe('flowmon-loadmaster-acl: held blocks', () => {
-  let sim: LoadMasterSimulator;
-  let outputs: Out[];
+  const simulator = simulatorPerSuite((s) => (s.switches.rateLimit = false));
+  const outputs = new AclOutputs<Out['msg']>();
   let statuses: string[];
 
-  before(async () => {
-    sim = await startLoadMasterSimulator();
-  });
-  after(async () => {
-    await sim.close();
-  });
   beforeEach((done) => {
-    sim.reset();
-    sim.switches.rateLimit = false;
     helper.startServer(done);
   });
   afterEach(async () => {
@@ -46,6 +35,7 @@ describe('flowmon-loadmaster-acl: held blocks', () => {
   });
 
   async function load(config: Record<string, unknown> = {}) {
+    const sim = simulator();
     const flow = [
       { id: 'f1', type: 'tab' },
       { id: 'c1', type: 'flowmon-loadmaster-config', url: sim.url, tlsFingerprint: sim.fingerprint, rateCalls: 500, rateWindow: 1, ...config },
@@ -65,26 +55,12 @@ describe('flowmon-loadmaster-acl: held blocks', () => {
       { id: 'nok', z: 'f1', type: 'helper' },
     ];
     await helper.load([configNode, aclNode], flow, { c1: { apiKey: sim.apiKey } });
-    outputs = [];
+    outputs.listen();
     statuses = [];
-    (helper.getNode('ok') as any).on('input', (msg: Out['msg']) => outputs.push({ port: 1, msg }));
-    (helper.getNode('nok') as any).on('input', (msg: Out['msg']) => outputs.push({ port: 2, msg }));
     (helper.getNode('n1') as any).on('call:status', (call: { args: [{ text?: string }] }) => statuses.push(call.args[0].text ?? ''));
   }
 
-  /** Sends the messages at once; the outputs in input order. */
-  async function run(...msgs: object[]): Promise<Out[]> {
-    const before = outputs.length;
-    const ids = msgs.map((_, i) => `m${before}-${i}`);
-    msgs.forEach((msg, i) => helper.getNode('n1').receive({ ...msg, _msgid: ids[i] } as never));
-    const deadline = Date.now() + 10_000;
-    while (outputs.length < before + msgs.length) {
-      if (Date.now() > deadline) throw new Error(`only ${outputs.length - before} of ${msgs.length} outputs arrived`);
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-    const got = outputs.slice(before);
-    return ids.map((id) => got.find((o) => o.msg._msgid === id)!);
-  }
+  const run = (...msgs: object[]): Promise<Out[]> => outputs.run(...msgs);
 
   const results = (outs: Out[]) => outs.map((o) => o.msg.payload.mitigation.result);
   const config = () => helper.getNode('c1') as unknown as LoadMasterConfigNode;
@@ -112,7 +88,7 @@ describe('flowmon-loadmaster-acl: held blocks', () => {
     assert.equal(protectedOne.msg.payload.mitigation.result, 'refused');
     assert.equal(protectedOne.msg.payload.mitigation.hold, undefined);
     assert.match(String(protectedOne.msg.payload.mitigation.reason), /is protected/);
-    assert.equal(sim.calls.count('add'), 60);
+    assert.equal(simulator().calls.count('add'), 60);
     await new Promise((resolve) => setTimeout(resolve, 20));
     assert.ok(statuses.includes('held 1 · queue 0'), statuses.slice(-4).join(' | '));
   });
@@ -144,7 +120,7 @@ describe('flowmon-loadmaster-acl: held blocks', () => {
     assert.equal(high.priority, 4);
     assert.equal(outs[2].msg.payload.mitigation.hold?.event, null);
     assert.equal(outs[2].msg.payload.mitigation.hold?.priority, 3);
-    assert.deepEqual(sim.calls.entries.filter((c) => c.verb === 'add').map((c) => c.addr).sort(), ['198.51.100.1/32', '198.51.100.4/32']);
+    assert.deepEqual(simulator().calls.entries.filter((c) => c.verb === 'add').map((c) => c.addr).sort(), ['198.51.100.1/32', '198.51.100.4/32']);
     await helper.unload();
     await load({ approval: 'below', approvalPriority: 'medium' });
     assert.deepEqual(results(await run({ payload: '198.51.100.5' }, { payload: adsEvent('198.51.100.6', 'low') }, { payload: adsEvent('198.51.100.7', null) })), [
@@ -175,7 +151,7 @@ describe('flowmon-loadmaster-acl: held blocks', () => {
     await load({ simulate: 'true', approval: 'below' });
     const outs = await run({ payload: adsEvent('198.51.100.1', 'critical') }, { payload: adsEvent('198.51.100.2', 'low') });
     assert.deepEqual(results(outs), ['simulated', 'held']);
-    assert.equal(sim.calls.writes, 0);
+    assert.equal(simulator().calls.writes, 0);
   });
 
   it('the config node applies a held block with the comment it would have written; a non-configuration rejects', async () => {
@@ -184,7 +160,7 @@ describe('flowmon-loadmaster-acl: held blocks', () => {
     const hold = { ...held.msg.payload.mitigation.hold!, heldAt: Date.now(), decideBy: Date.now() + 1000 };
     const key = { configId: 'c1', scope: 'global:block', target: '198.51.100.2/32' };
     assert.deepEqual(await config().applyHeld(key, hold), { result: 'applied', key });
-    assert.deepEqual(sim.state.lists.block.find((e) => e.addr === '198.51.100.2/32'), {
+    assert.deepEqual(simulator().state.lists.block.find((e) => e.addr === '198.51.100.2/32'), {
       addr: '198.51.100.2/32',
       comment: 'ADS ID 42 - SCANS (high) [flowmon-nr]',
     });

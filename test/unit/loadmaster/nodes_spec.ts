@@ -9,6 +9,7 @@ import { LOADMASTER_COMMENT_TAG, LoadMasterMitigation, isMitigationAppliance } f
 import { MitigationRegistry } from '../../../lib/registry';
 import { LoadMasterSimulator, startLoadMasterSimulator } from '../../../simulators/loadmaster';
 import { nodeRedPath } from '../../support/node-red-path';
+import { AclOutputs, Output } from './support';
 
 helper.init(nodeRedPath);
 
@@ -16,10 +17,7 @@ function on<T>(id: string, fn: (value: T) => void, event = 'input'): void {
   (helper.getNode(id) as any).on(event, fn);
 }
 
-interface Out {
-  port: 1 | 2;
-  msg: { payload: Record<string, unknown> & { mitigation: LoadMasterMitigation }; ttl?: unknown };
-}
+type Out = Output<{ payload: Record<string, unknown> & { mitigation: LoadMasterMitigation }; ttl?: unknown }>;
 
 function adsEvent(source: string, overrides: Partial<AdsEvent> = {}): AdsEvent {
   return {
@@ -49,7 +47,7 @@ function adsEvent(source: string, overrides: Partial<AdsEvent> = {}): AdsEvent {
 
 describe('flowmon-loadmaster-config and flowmon-loadmaster-acl', () => {
   let sim: LoadMasterSimulator;
-  let outputs: Out[];
+  const outputs = new AclOutputs<Out['msg']>();
   let caught: Array<{ error: { message: string; source: { id: string } } }>;
 
   before(async () => {
@@ -91,27 +89,12 @@ describe('flowmon-loadmaster-config and flowmon-loadmaster-acl', () => {
       { id: 'caught', z: 'f1', type: 'helper' },
     ];
     await helper.load([configNode, aclNode], flow, { c1: creds ?? { apiKey: sim.apiKey } });
-    outputs = [];
+    outputs.listen();
     caught = [];
-    on('ok', (msg: Out['msg']) => outputs.push({ port: 1, msg }));
-    on('nok', (msg: Out['msg']) => outputs.push({ port: 2, msg }));
     on('caught', (msg: (typeof caught)[number]) => caught.push(msg));
   }
 
-  /** Sends the messages at once and waits for one output per message. */
-  /** Sends the messages at once and waits for one output per message; outputs come back in input order. */
-  async function run(...msgs: object[]): Promise<Out[]> {
-    const before = outputs.length;
-    const ids = msgs.map((msg, i) => `m${before}-${i}`);
-    msgs.forEach((msg, i) => helper.getNode('n1').receive({ ...msg, _msgid: ids[i] } as never));
-    const deadline = Date.now() + 10_000;
-    while (outputs.length < before + msgs.length) {
-      if (Date.now() > deadline) throw new Error(`only ${outputs.length - before} of ${msgs.length} outputs arrived`);
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-    const got = outputs.slice(before);
-    return ids.map((id) => got.find((o) => (o.msg as { _msgid?: string })._msgid === id)!);
-  }
+  const run = (...msgs: object[]): Promise<Out[]> => outputs.run(...msgs);
 
   const config = () => helper.getNode('c1') as unknown as LoadMasterConfigNode;
 
