@@ -80,7 +80,6 @@ export class RuntimeRegistry extends MitigationRegistry {
   async shutdown(): Promise<void> {
     this.scheduler.stop();
     this.unbindEvents();
-    await this.decisions.idle();
     await this.close();
   }
 

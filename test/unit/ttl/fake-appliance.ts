@@ -1,6 +1,8 @@
 // A stand-in appliance config node implementing MitigationAppliance, with failures the test controls.
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import type { MitigationAppliance, MitigationKey, ReleaseOutcome } from '../../../lib/mitigation/types';
+import type { HoldInfo } from '../../../lib/decisions/types';
+import { heldAnswer } from '../decisions/support';
+import type { AppliedHold, MitigationAppliance, MitigationKey, ReleaseOutcome } from '../../../lib/mitigation/types';
 
 export interface FakeControl {
   /** How many of the next releases fail. */
@@ -12,6 +14,9 @@ export interface FakeControl {
   listed: string[];
   reapplied: Array<{ key: MitigationKey; comment: string }>;
   outcome: ReleaseOutcome;
+  /** applyHeld calls, and what they answer. */
+  applied: Array<{ key: MitigationKey; hold: HoldInfo; userId?: string }>;
+  applyResult: AppliedHold['result'];
 }
 
 const controls = new Map<string, FakeControl>();
@@ -19,7 +24,7 @@ const controls = new Map<string, FakeControl>();
 export function control(id: string): FakeControl {
   let c = controls.get(id);
   if (!c) {
-    c = { failures: 0, releases: [], listed: [], reapplied: [], outcome: 'released' };
+    c = { failures: 0, releases: [], listed: [], reapplied: [], outcome: 'released', applied: [], applyResult: 'applied' };
     controls.set(id, c);
   }
   return c;
@@ -49,6 +54,10 @@ export function fakeAppliance(RED: NodeAPI): void {
       },
       async reapplyMitigation(key: MitigationKey, comment: string): Promise<void> {
         c.reapplied.push({ key, comment });
+      },
+      async applyHeld(key: MitigationKey, hold: HoldInfo, userId?: string): Promise<AppliedHold> {
+        c.applied.push({ key, hold, userId });
+        return heldAnswer(c.applyResult, key, hold, userId);
       },
     });
   }
