@@ -1,53 +1,22 @@
 import assert from 'node:assert/strict';
 import helper from 'node-red-node-test-helper';
-import configNode = require('../../../nodes/flowmon-cryptospike-config/flowmon-cryptospike-config');
-import userNode = require('../../../nodes/flowmon-cryptospike-user/flowmon-cryptospike-user');
 import type { CryptoSpikeConfigNode } from '../../../nodes/flowmon-cryptospike-config/config-node';
-import type { CryptoSpikeMitigation } from '../../../lib/mitigation/types';
 import { closeRegistries, getRegistry } from '../../../lib/registry';
 import { CryptoSpikeSimulator, startCryptoSpikeSimulator } from '../../../simulators/cryptospike';
 import { nodeRedPath } from '../../support/node-red-path';
-import { adsEvent, cryptoSpikeFlow } from './fixture';
+import { UserNodeHarness, adsEvent } from './fixture';
 
 helper.init(nodeRedPath);
-
-interface Out {
-  port: 1 | 2;
-  msg: { payload: Record<string, unknown> & { mitigation: CryptoSpikeMitigation }; action?: string };
-}
 
 const JDOE = 'S-1-5-21-1000-1104';
 const EVE = 'S-1-5-21-1000-1105';
 
 describe('flowmon-cryptospike-user', () => {
   let sim: CryptoSpikeSimulator;
-  let outputs: Out[];
-  let caught: Array<{ error: { message: string } }>;
-
-  async function load(config: Record<string, unknown> = {}, user: Record<string, unknown> = {}, creds?: object) {
-    await helper.load([configNode, userNode], cryptoSpikeFlow(sim, config, user), {
-      cs: creds ?? { username: sim.username, password: sim.password },
-    });
-    outputs = [];
-    caught = [];
-    listen('acted', 'input', (msg: Out['msg']) => outputs.push({ port: 1, msg }));
-    listen('notActed', 'input', (msg: Out['msg']) => outputs.push({ port: 2, msg }));
-    listen('caught', 'input', (msg: { error: { message: string } }) => caught.push(msg));
-  }
-
-  /** Sends the messages and waits for one output per message. */
-  async function run(...msgs: object[]): Promise<Out[]> {
-    const before = outputs.length;
-    for (const msg of msgs) helper.getNode('u').receive(msg as never);
-    const deadline = Date.now() + 8_000;
-    while (outputs.length < before + msgs.length) {
-      if (Date.now() > deadline) throw new Error(`only ${outputs.length - before} of ${msgs.length} outputs arrived`);
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    return outputs.slice(before);
-  }
-
-  const one = async (msg: object) => (await run(msg))[0];
+  const nodes = new UserNodeHarness(() => sim);
+  const load = nodes.load.bind(nodes);
+  const run = nodes.run.bind(nodes);
+  const one = nodes.one.bind(nodes);
 
   beforeEach(async () => {
     sim = await startCryptoSpikeSimulator();
@@ -241,19 +210,19 @@ describe('flowmon-cryptospike-user', () => {
     assert.equal(out.port, 2);
     assert.equal(out.msg.payload.mitigation.result, 'failed');
     assert.match(out.msg.payload.mitigation.reason ?? '', /API token rejected/);
-    await waitFor(() => caught.length === 1);
-    assert.match(caught[0].error.message, /API token rejected/);
-    assert.doesNotMatch(JSON.stringify(caught[0]), /xapp-not-the-token/);
+    await waitFor(() => nodes.caught.length === 1);
+    assert.match(nodes.caught[0].error.message, /API token rejected/);
+    assert.doesNotMatch(JSON.stringify(nodes.caught[0]), /xapp-not-the-token/);
   });
 
   it('bad input is a clear error and sends nothing', async () => {
     await load();
     helper.getNode('u').receive({ payload: 'hello' } as never);
     helper.getNode('u').receive({ payload: { userId: JDOE }, action: 'delete' } as never);
-    await waitFor(() => caught.length === 2);
-    assert.match(caught[0].error.message, /flowmon-ads-event or carry msg.payload.userId/);
-    assert.match(caught[1].error.message, /msg.action must be/);
-    assert.equal(outputs.length, 0);
+    await waitFor(() => nodes.caught.length === 2);
+    assert.match(nodes.caught[0].error.message, /flowmon-ads-event or carry msg.payload.userId/);
+    assert.match(nodes.caught[1].error.message, /msg.action must be/);
+    assert.equal(nodes.outputs.length, 0);
   });
 
   it('the config node releases a block (unblock) and logs out on close', async () => {
@@ -296,10 +265,6 @@ describe('flowmon-cryptospike-user', () => {
     }
   });
 });
-
-function listen<T>(id: string, _event: 'input', fn: (msg: T) => void): void {
-  (helper.getNode(id) as any).on('input', fn);
-}
 
 async function waitFor(condition: () => boolean): Promise<void> {
   const deadline = Date.now() + 5_000;
