@@ -315,8 +315,7 @@ export class ReleaseScheduler {
       await this.reapplyAfterRace(after, appliance);
       return { status: 'released', entry: reg.get(e.id) };
     }
-    // Held while the release was in flight: the block is off the appliance, and the question stands.
-    if (after && (isPendingHold(after) || isDecidedHold(after))) return { status: 'released', entry: after };
+    // Held while the release was in flight: the block is off the appliance and markReleased leaves the question.
     await reg.markReleased(e.id, by);
     return { status: 'released', entry: reg.get(e.id) };
   }
