@@ -18,14 +18,25 @@ export interface EndpointHandlers {
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
+type Middleware = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
+
 /** The parts of an express application (Node-RED's RED.httpNode) the endpoint uses. */
 export interface RouteApp {
   post(path: string, handler: Handler): unknown;
+  use?(middleware: Middleware): unknown;
+  /** Where the app is mounted ('' at the root). */
+  path?(): string;
+  /** The application it is mounted on. */
+  parent?: RouteApp;
 }
 
 interface Layer {
+  handle?: unknown;
   route?: { stack?: Array<{ handle?: unknown }> };
 }
+
+/** Marks a request to this endpoint whose body the parsers in front were told to leave alone. */
+const SHIELDED = Symbol('flowmon-ads-intake');
 
 /**
  * Registers `POST path` on the app and returns what removes it again. Only this handler's route is removed: Node-RED's
@@ -35,13 +46,58 @@ interface Layer {
 export function openEndpoint(app: RouteApp, path: string, maxBody: number, handlers: EndpointHandlers): () => void {
   const handler: Handler = (req, res) => handle(req, res, maxBody, handlers);
   app.post(path, handler);
+  const unshield = shieldFromBodyParsers(app, path);
   return () => {
-    const stack = routerStack(app);
-    if (!stack) return;
-    for (let i = stack.length - 1; i >= 0; i--) {
-      if (stack[i].route?.stack?.some((layer) => layer.handle === handler)) stack.splice(i, 1);
-    }
+    unshield();
+    removeLayers(app, (layer) => layer.route?.stack?.some((l) => l.handle === handler) === true);
   };
+}
+
+function removeLayers(app: RouteApp, match: (layer: Layer) => boolean): void {
+  const stack = routerStack(app);
+  if (!stack) return;
+  for (let i = stack.length - 1; i >= 0; i--) if (match(stack[i])) stack.splice(i, 1);
+}
+
+/**
+ * Node-RED mounts its editor's admin application before RED.httpNode, by default on the same root ('/'), and the
+ * admin application parses JSON and form bodies (up to 5 MB, and then drains the rest) for every request that passes
+ * through it: before the secret could be checked. A middleware at the top of the root application tells those body
+ * parsers, for POSTs to this endpoint only, that the body is taken care of (`req._body`, which body-parser honours);
+ * Node-RED's own node middleware (httpNodeAuth, httpNodeMiddleware) still runs in front of the endpoint. Core HTTP in
+ * nodes put their raw-body middleware at the top of the root application in the same way.
+ */
+function shieldFromBodyParsers(app: RouteApp, path: string): () => void {
+  let root = app;
+  while (root.parent) root = root.parent;
+  if (root === app || typeof root.use !== 'function') return () => undefined;
+  const target = normalisePath(`${app.path?.() ?? ''}${path}`);
+  const shield: Middleware = (req, _res, next) => {
+    if (req.method === 'POST' && normalisePath((req.url ?? '').split('?')[0]) === target) {
+      const flagged = req as IncomingMessage & { _body?: boolean; [SHIELDED]?: boolean };
+      if (!flagged._body) {
+        flagged._body = true;
+        flagged[SHIELDED] = true;
+      }
+    }
+    next();
+  };
+  root.use(shield);
+  const stack = routerStack(root);
+  const at = stack?.findIndex((layer) => layer.handle === shield) ?? -1;
+  if (stack && at > 0) stack.unshift(...stack.splice(at, 1));
+  return () => removeLayers(root, (layer) => layer.handle === shield);
+}
+
+/** Express matches paths case-insensitively and with or without a trailing slash. */
+function normalisePath(path: string): string {
+  let decoded = path;
+  try {
+    decoded = decodeURI(path);
+  } catch {
+    /* matched as sent */
+  }
+  return decoded.replace(/\/{2,}/g, '/').replace(/\/$/, '').toLowerCase();
 }
 
 function routerStack(app: RouteApp): Layer[] | undefined {
@@ -110,8 +166,8 @@ interface BodyResult {
  * A body some middleware already read is taken as it is.
  */
 function readBody(req: IncomingMessage, max: number, done: (result: BodyResult) => void): void {
-  const parsed = req as IncomingMessage & { _body?: boolean; body?: unknown };
-  if (parsed._body || req.readableEnded) {
+  const parsed = req as IncomingMessage & { _body?: boolean; body?: unknown; [SHIELDED]?: boolean };
+  if ((parsed._body && !parsed[SHIELDED]) || req.readableEnded) {
     const body = parsed.body;
     const size = typeof body === 'string' ? Buffer.byteLength(body) : Buffer.isBuffer(body) ? body.length : 0;
     done(size > max ? { tooLarge: true } : { body: body ?? '' });

@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { hooks } from '@node-red/util';
+import express from 'express';
 import helper = require('node-red-node-test-helper');
 import sinon from 'sinon';
 import adsEventNode = require('../../../nodes/flowmon-ads-event/flowmon-ads-event');
@@ -33,16 +34,26 @@ interface Reply {
   sent: number;
 }
 
-let httpNode: ((req: unknown, res: unknown) => void) | undefined;
+/** The server's application, laid out as Node-RED's red.js does: the admin app (with its body parsers), then httpNode. */
+let rootApp: express.Express | undefined;
 let server: Server | undefined;
 let port = 0;
 /** bytesRead of every server-side socket once it closed. */
 let socketsRead: number[] = [];
 const liveSockets = new Set<Socket>();
 
-/** The node module as Node-RED loads it, with the runtime's message hooks (the intake journal needs them). */
+/**
+ * The node module as Node-RED loads it, with the runtime's message hooks (the intake journal needs them), and its
+ * RED.httpNode mounted behind an admin application that parses JSON and form bodies, both on '/', as red.js does by
+ * default.
+ */
 function nodeModule(RED: any): void {
-  httpNode = RED.httpNode;
+  const admin = express();
+  admin.use(express.json({ limit: '5mb' }));
+  admin.use(express.urlencoded({ limit: '5mb', extended: true }));
+  rootApp = express();
+  rootApp.use('/', admin);
+  rootApp.use('/', RED.httpNode);
   const red = Object.create(RED);
   red.hooks = hooks;
   adsEventNode(red);
@@ -151,8 +162,8 @@ describe('flowmon-ads-event node: its own HTTP endpoint', function () {
     await new Promise<void>((resolve) => helper.startServer(() => resolve()));
     socketsRead = [];
     server = createServer((req, res) => {
-      if (!httpNode) throw new Error('the node API has not been loaded');
-      httpNode(req, res);
+      if (!rootApp) throw new Error('the node API has not been loaded');
+      rootApp(req, res);
     });
     server.on('connection', (socket) => {
       liveSockets.add(socket);
@@ -209,10 +220,18 @@ describe('flowmon-ads-event node: its own HTTP endpoint', function () {
     const missing = await streamPost(50 * 1000 * 1000, {}, true);
     assert.equal(missing.status, 401);
     assert.ok((await serverBytesRead()) < 1 * MiB);
-    await settle(captured, 2);
+    // JSON and form bodies too: the admin application's body parsers in front leave them alone.
+    for (const type of ['application/json', 'application/x-www-form-urlencoded']) {
+      socketsRead = [];
+      const typed = await streamPost(200 * 1000 * 1000, { 'Content-Type': type, 'X-ADS-Secret': 'guess' });
+      const typedRead = await serverBytesRead();
+      assert.equal(typed.status, 401, type);
+      assert.ok(typedRead < 1 * MiB, `${type}: the server read ${typedRead} bytes before its 401`);
+    }
+    await settle(captured, 4);
     assert.deepEqual(
       captured.receipts.map((m) => m.statusCode),
-      [401, 401],
+      [401, 401, 401, 401],
     );
     assert.equal(captured.events.length, 0);
     // Still serving.
