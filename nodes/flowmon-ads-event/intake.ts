@@ -3,7 +3,7 @@
 import type { Node, NodeMessage } from 'node-red';
 import { AdsEvent } from '../../lib/ads/event';
 import { filterReason } from '../../lib/ads/filters';
-import { parseInput } from '../../lib/ads/parse-lines';
+import { LineReject, parseInput } from '../../lib/ads/parse-lines';
 import { readSecret, SecretSetting, secretMatches } from '../../lib/ads/secret';
 import { Intake, INTAKE_PROPERTY } from '../../lib/intake';
 import { Answer, refusal } from './receipt';
@@ -98,7 +98,7 @@ export class AdsIntake {
     }
     intakeIds.forEach((id, i) => ((events[i] as Record<string, unknown>)[INTAKE_PROPERTY] = id));
     this.showTotals(counts.rejected > 0 ? (usable ? 'yellow' : 'red') : 'green');
-    const answer: Answer = { statusCode: usable ? 202 : 400, payload: counts };
+    const answer: Answer = usable ? { statusCode: 202, payload: counts } : { statusCode: 400, payload: { ...counts, error: noEventReason(outcome.rejects) } };
     emit(events, rejects, answer);
     for (const id of intakeIds) this.journal?.tracker.sent(id);
     return { answer };
@@ -119,6 +119,15 @@ export class AdsIntake {
     const text = `${accepted} accepted / ${rejected} rejected / ${filtered} filtered`;
     this.node.status({ fill, shape: fill === 'green' ? 'dot' : 'ring', text: note ? `${note} · ${text}` : text });
   }
+}
+
+/** Why an input gave no event: its first reject's reason (with its line), and how many lines were rejected. */
+function noEventReason(rejects: LineReject[]): string {
+  const [first] = rejects;
+  if (!first) return 'no event lines';
+  const where = first.lineNumber > 0 ? `line ${first.lineNumber}: ` : '';
+  const more = rejects.length > 1 ? ` (and ${rejects.length - 1} more rejected line(s))` : '';
+  return `no usable event: ${where}${first.reason}${more}`;
 }
 
 export function eventMessage(event: AdsEvent): NodeMessage {

@@ -5,7 +5,7 @@ export interface Receipt {
   accepted: number;
   rejected: number;
   filtered: number;
-  /** Only on 401, 413, 500 and 503. */
+  /** Why nothing (400) or not all (401, 413, 500, 503) was taken; absent on 202. */
   error?: string;
 }
 

@@ -67,7 +67,12 @@ describe('flowmon-ads-event node', () => {
     await send(captured, { payload: CEF });
     const receipt = await send(captured, { payload: 'nothing here\nnor here' });
     assert.equal(receipt.statusCode, 400);
-    assert.deepEqual(receipt.payload, { accepted: 0, rejected: 2, filtered: 0 });
+    assert.deepEqual(receipt.payload, {
+      accepted: 0,
+      rejected: 2,
+      filtered: 0,
+      error: 'no usable event: line 1: unknown format: neither tab-separated, JSON nor CEF (and 1 more rejected line(s))',
+    });
     assert.deepEqual(lastStatus(), { fill: 'red', shape: 'ring', text: '1 accepted / 2 rejected / 0 filtered' });
     const empty = await send(captured, { payload: '' });
     assert.equal(empty.statusCode, 400);

@@ -290,6 +290,7 @@ describe('flowmon-ads-event node: its own HTTP endpoint', function () {
     const captured = await load();
     const json = await post(deepArray(100_000), { 'Content-Type': 'application/json' });
     assert.equal(json.status, 400);
+    assert.match(json.body.error, /^no usable event: JSON nested deeper than 8 levels/, 'the answer gives the reason');
     await settle(captured, 1);
     assert.match(captured.rejects[0].payload.reason, /JSON nested deeper than 8 levels/);
     assert.ok(captured.rejects[0].payload.line.length <= 1025, 'the reject quotes only the start');
