@@ -99,14 +99,21 @@ describe('scenario 7: safety', function () {
     assert.deepEqual(entries.map((e) => e.target), [`${sourceAddress(1)}/32`]);
   });
 
-  it('blocks no user when two users work behind one address, and reports both as candidates', async () => {
+  it('blocks no user when two users work behind one address, and holds the block with both as candidates', async () => {
     const from = s.nr.log.length;
     assert.equal((await s.post(body([eventLine('s7-two', sourceAddress(2))]))).status, 202);
-    await waitFor(() => s.taps('cs-not-acted', from).length >= 1, 10000, 'the CryptoSpike outcome');
-    const outcome = s.taps('cs-not-acted', from)[0].payload.mitigation as { result?: string; candidates?: Array<{ userId: string }> };
-    figures(7, `two users behind ${sourceAddress(2)}: ${outcome.result}, candidates ${outcome.candidates?.map((c) => c.userId).join(', ')}; CryptoSpike blocks ${s.cs.calls.writes}`);
-    assert.equal(outcome.result, 'ambiguous');
-    assert.deepEqual(outcome.candidates?.map((c) => c.userId).sort(), [userOf(2).userId, userOf(3).userId]);
+    await waitFor(() => s.taps('cs-acted', from).length >= 1, 10000, 'the CryptoSpike outcome');
+    const outcome = s.taps('cs-acted', from)[0].payload.mitigation as {
+      result?: string;
+      user?: unknown;
+      hold?: { reason: string; candidates?: Array<{ userId: string }> };
+    };
+    const candidates = outcome.hold?.candidates?.map((c) => c.userId);
+    figures(7, `two users behind ${sourceAddress(2)}: ${outcome.result} (${outcome.hold?.reason}), candidates ${candidates?.join(', ')}; CryptoSpike blocks ${s.cs.calls.writes}`);
+    assert.equal(outcome.result, 'held');
+    assert.equal(outcome.hold?.reason, 'ambiguous');
+    assert.equal(outcome.user, null);
+    assert.deepEqual(candidates?.sort(), [userOf(2).userId, userOf(3).userId]);
     assert.equal(s.cs.calls.writes, 0);
   });
 });
