@@ -81,15 +81,15 @@ export = function (RED: NodeAPI): void {
     }
 
     this.on('input', async (msg: NodeMessageInFlow, send, done) => {
-      // First of all: the secret header leaves the request, so nothing passed on (receipt, Catch node) carries it.
-      const req = (msg as { req?: unknown }).req;
-      const given = takeSecretHeader(req);
       let receiptSent = false;
       const sendOnce = (out: (NodeMessage | NodeMessage[] | null)[]) => {
         send(out);
         receiptSent = true;
       };
       try {
+        // First of all: the secret header leaves the request, so nothing passed on (receipt, Catch node) carries it.
+        const req = (msg as { req?: unknown }).req;
+        const given = takeSecretHeader(req);
         const refused = intake.authorise(req !== undefined && req !== null, given);
         if (refused) {
           sendOnce([null, null, receiptOf(msg, refused)]);
