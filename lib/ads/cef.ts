@@ -21,6 +21,8 @@ const USED_KEYS = new Set([
   'src', 'c6a2', 'start', 'msg', 'target', 'dst', 'c6a3', 'cs4', 'cs4Label', 'cs6', 'cs6Label', 'cn1', 'cn1Label',
   'cn2', 'cn2Label', 'rt', 'dpt', 'proto', 'suser',
 ]);
+/** Keys that count only before msg= (see splitExtension). */
+const BEFORE_MSG_ONLY = new Set(['src', 'c6a2', 'start', 'smac', 'suser']);
 const KNOWN_KEYS = new Set([...ADS_KEYS, ...OTHER_KEYS, ...LABELLED.map((k) => `${k}Label`)]);
 const LONGEST_KEY = Math.max(...[...KNOWN_KEYS].map((k) => k.length));
 
@@ -46,8 +48,8 @@ export function parseCefLine(line: string, zone: string, now: number): AdsEvent 
   targetList(listed, 'targetList: in msg', targets);
 
   if (ext.has('src') && ext.has('c6a2')) {
-    // ADS sends one of the two (src for IPv4, c6a2 for IPv6); a second one can only come from the msg text.
-    throw new LineError('CEF keys src= and c6a2= both name a source (the msg text may carry an injected key); line not used');
+    // ADS sends one of the two (src for IPv4, c6a2 for IPv6), both before msg=.
+    throw new LineError('CEF keys src= and c6a2= both name a source (ADS sends one of them); line not used');
   }
   const sourceKey = ext.has('src') ? 'src' : 'c6a2';
   const rt = ext.get('rt');
@@ -115,27 +117,35 @@ function checkedHeader(header: string[], extension: string): { header: string[];
 /**
  * Values of the known keys; a key counts only at the start or after a space, and not after a backslash.
  *
- * A used key that appears twice rejects the line. ADS does not escape msg text, so ` src=1.2.3.4` or ` suser=x`
- * inside msg reads as a key of its own, and no rule can tell which of the two values is ADS's: a later value would
- * let the msg text replace the source (src comes before msg), and the first value is not safe either, because
- * the target keys (target, dst, c6a3, cs4, cs6) and cn1/cn2 come after msg in ADS's order, so for them the
- * injected copy is the first one. Only a line that says one thing once is used.
+ * ADS does not escape msg text, so ` src=1.2.3.4` or ` suser=x` inside msg looks like a key of its own. Two rules:
+ * - The keys ADS writes before msg= (src, c6a2, start, smac: in every line of every sample set) and suser (which
+ *   ADS does not send at all) are read only before msg=; after it their values are ignored (the text may have put
+ *   them there). So an address or user named in the text never replaces the event's source or user, and the event
+ *   is still read.
+ * - Any other used key that appears twice rejects the line: the target keys (target, dst, c6a3, cs4, cs6) and
+ *   cn1/cn2 come after msg in ADS's order, so neither the first nor the last copy is known to be ADS's own.
  */
 function splitExtension(extension: string): Map<string, string> {
   const values = new Map<string, string>();
   let key: string | null = null;
   let valueStart = 0;
+  let afterMsg = false;
   for (let eq = extension.indexOf('='); eq >= 0; eq = extension.indexOf('=', eq + 1)) {
     const keyStart = extension.lastIndexOf(' ', eq - 1) + 1;
     if (eq === keyStart || eq - keyStart > LONGEST_KEY) continue;
     const candidate = extension.slice(keyStart, eq);
     if (!KNOWN_KEYS.has(candidate)) continue;
     if (key !== null && USED_KEYS.has(key)) setValue(values, key, extension.slice(valueStart, keyStart));
+    if (afterMsg && BEFORE_MSG_ONLY.has(candidate)) {
+      key = null; // a boundary whose value is not used
+      continue;
+    }
     if (USED_KEYS.has(candidate) && values.has(candidate)) {
       throw new LineError(`CEF key ${candidate}= appears twice (the msg text may carry an injected key); line not used`);
     }
     key = candidate;
     valueStart = eq + 1;
+    if (candidate === 'msg') afterMsg = true;
   }
   if (key !== null && USED_KEYS.has(key)) setValue(values, key, extension.slice(valueStart));
   return values;

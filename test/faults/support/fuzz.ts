@@ -108,8 +108,9 @@ export function deepJson(shape: 'array' | 'object'): string {
 const CEF_HEAD = 'CEF:0|Flowmon Networks|Flowmon ADS Ultimate|13.00.00|SSHDICT|SSH attack|8|';
 
 /**
- * Deep nesting, CEF lines whose msg text carries a second source or user key, and fields over their limits. Every
- * one must be rejected; the injected address or user must never be blocked.
+ * Deep nesting, CEF lines whose msg text carries a source or user key, and fields over their limits. A source or
+ * user key in the msg text is ignored (the line is read with its own source and user); every other hostile line is
+ * rejected. The injected address or user must never be blocked.
  */
 function hostileMakers(rnd: () => number, goodSource: (n: number) => string): Array<(n: number) => FuzzLine> {
   const syslog = (cef: string) => (rnd() < 0.5 ? cef : `<84>Mar 10 08:15:00 ads-fuzz ADS[4242]: ${cef}`);
@@ -122,32 +123,32 @@ function hostileMakers(rnd: () => number, goodSource: (n: number) => string): Ar
     () => ({ kind: 'deep JSON array', line: deepJson('array'), bad: true }),
     () => ({ kind: 'deep JSON object', line: deepJson('object'), bad: true }),
     (n) => ({
-      kind: 'CEF src= twice',
+      kind: 'CEF src= in msg text',
       line: syslog(`${CEF_HEAD}src=${goodSource(n)} ${start} msg=Login failed src=${injectedV4(n)} dst=203.0.113.7`),
-      bad: true,
+      bad: false,
       injected: { address: injectedV4(n) },
     }),
     (n) => ({
-      kind: 'CEF c6a2= twice',
+      kind: 'CEF c6a2= in msg text',
       line: syslog(
         `${CEF_HEAD}c6a2=2001:db8:100::${(n % 250).toString(16)} c6a2Label=srcIPv6 ${start} msg=Login c6a2=${injectedV6(n)} ` +
           'c6a3=2001:db8::2 c6a3Label=dstIPv6',
       ),
-      bad: true,
+      bad: false,
       injected: { address: injectedV6(n) },
     }),
     (n) => ({
-      kind: 'CEF src= in a c6a2= line',
+      kind: 'CEF src= in the msg text of a c6a2= line',
       line: syslog(`${CEF_HEAD}c6a2=2001:db8:100::1 c6a2Label=srcIPv6 ${start} msg=Scan src=${injectedV4(n)} c6a3=2001:db8::2`),
-      bad: true,
+      bad: false,
       injected: { address: injectedV4(n) },
     }),
     (n) => {
       const user = VICTIM_USERS[Math.floor(n / HOSTILE_EVERY) % VICTIM_USERS.length].username;
       return {
-        kind: 'CEF suser= twice',
+        kind: 'CEF suser= in msg text',
         line: syslog(`${CEF_HEAD}src=${goodSource(n)} suser=CORP\\staff ${start} msg=Login as suser=${user} dst=203.0.113.7`),
-        bad: true,
+        bad: false,
         injected: { user },
       };
     },

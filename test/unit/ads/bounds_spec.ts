@@ -56,7 +56,10 @@ interface Cef {
 }
 
 function cefLine({ method = 'SSHDICT', name = 'SSH attack', ext = {} }: Cef = {}): string {
-  const keys: Fields = { src: '10.0.112.1', start: 'Nov 03 2025 15:13:04', msg: 'Attack.', dst: '192.168.112.2', ...ext };
+  // suser is read only before msg= (lib/ads/cef.ts): the other extension keys keep ADS's order after it.
+  const { suser, ...rest } = ext;
+  const before: Fields = suser === undefined ? {} : { suser };
+  const keys: Fields = { src: '10.0.112.1', ...before, start: 'Nov 03 2025 15:13:04', msg: 'Attack.', dst: '192.168.112.2', ...rest };
   const extension = Object.entries(keys)
     .map(([k, v]) => `${k}=${v}`)
     .join(' ');

@@ -115,11 +115,29 @@ describe('CEF syslog lines', () => {
     const HEAD = 'CEF:0|Flowmon Networks|Flowmon ADS Ultimate|13.00.00|SSHDICT|SSH attack|8|';
     const SYSLOG = 'Nov  3 15:13:04 localhost ADS[206966]: ';
     const reason = (key: string) => `CEF key ${key}= appears twice (the msg text may carry an injected key); line not used`;
+    // src, c6a2 and start come before msg in ADS's order (suser is not sent at all): after msg their values are
+    // ignored. A "later value wins" reader blocked the address or user inside the text.
+    const textCases: Array<[string, string, { source: string; userIdentity: string | null; detail: string }]> = [
+      ['src', 'src=10.0.112.1 start=Nov 03 2025 15:13:04 msg=Login failed src=203.0.113.66 dst=192.168.112.2',
+        { source: '10.0.112.1', userIdentity: null, detail: 'Login failed' }],
+      ['c6a2', 'c6a2=fe80::a1 c6a2Label=srcIPv6 start=Nov 03 2025 15:13:04 msg=Login c6a2=2001:db8::66 c6a3=fe80::2',
+        { source: 'fe80::a1', userIdentity: null, detail: 'Login' }],
+      ['suser', 'src=10.0.112.1 suser=CORP\\bob start=Nov 03 2025 15:13:04 msg=Login as suser=victim dst=192.168.112.2',
+        { source: '10.0.112.1', userIdentity: 'CORP\\bob', detail: 'Login as' }],
+      ['suser (only in the text)', 'src=10.0.112.1 msg=Login as suser=victim dst=192.168.112.2',
+        { source: '10.0.112.1', userIdentity: null, detail: 'Login as' }],
+      ['src (only after msg)', 'c6a2=fe80::a1 c6a2Label=srcIPv6 msg=Scan src=203.0.113.66 c6a3=fe80::2',
+        { source: 'fe80::a1', userIdentity: null, detail: 'Scan' }],
+    ];
+    for (const [key, extension, expected] of textCases) {
+      it(`${key}= after msg= is ignored: the event keeps its own source and user`, () => {
+        const { events, rejects } = parse(`${SYSLOG}${HEAD}${extension}`);
+        assert.deepEqual(rejects, []);
+        assert.deepEqual(events.map((e) => ({ source: e.source, userIdentity: e.userIdentity, detail: e.detail })), [expected]);
+      });
+    }
+
     const cases: Array<[string, string]> = [
-      // src comes before msg in ADS's order: a "later value wins" reader blocked the address inside the text.
-      ['src', 'src=10.0.112.1 start=Nov 03 2025 15:13:04 msg=Login failed src=203.0.113.66 dst=192.168.112.2'],
-      ['c6a2', 'c6a2=fe80::a1 c6a2Label=srcIPv6 start=Nov 03 2025 15:13:04 msg=Login c6a2=2001:db8::66 c6a3=fe80::2'],
-      ['suser', 'src=10.0.112.1 suser=CORP\\bob start=Nov 03 2025 15:13:04 msg=Login as suser=victim dst=192.168.112.2'],
       // cs6 comes after msg: here the injected copy is the first one, so "first value wins" is no rule either.
       ['cs6', 'c6a2=fe80::a1 c6a2Label=srcIPv6 msg=Scan cs6=2001:db8::66 cs6Label=dstIPv6list cs6=fe80::2, fe80::3 cs6Label=dstIPv6list'],
       ['cs6Label', 'c6a2=fe80::a1 c6a2Label=srcIPv6 msg=Scan cs6Label=x cs6=fe80::2, fe80::3 cs6Label=dstIPv6list'],
@@ -137,17 +155,17 @@ describe('CEF syslog lines', () => {
       }
     }
 
-    it('src= and c6a2= in one line (ADS sends one of them) is rejected: the msg text may have added either', () => {
-      const { events, rejects } = parse(`${SYSLOG}${HEAD}c6a2=fe80::a1 c6a2Label=srcIPv6 msg=Scan src=203.0.113.66 c6a3=fe80::2`);
+    it('src= and c6a2= both before msg (ADS sends one of them) is rejected', () => {
+      const { events, rejects } = parse(`${SYSLOG}${HEAD}c6a2=fe80::a1 c6a2Label=srcIPv6 src=203.0.113.66 msg=Scan c6a3=fe80::2`);
       assert.deepEqual(events, []);
       assert.deepEqual(rejects.map((r) => r.reason), [
-        'CEF keys src= and c6a2= both name a source (the msg text may carry an injected key); line not used',
+        'CEF keys src= and c6a2= both name a source (ADS sends one of them); line not used',
       ]);
     });
 
     it('the neighbours of a rejected line are read, also when they repeat a key the event does not use', () => {
       const good = `${HEAD}src=10.0.112.7 smac=0c:70:00:00:00:00 msg=MAC smac=0c:70:00:00:00:01 seen; src: x dst=192.168.112.2`;
-      const bad = `${HEAD}src=10.0.112.1 msg=Attack src=203.0.113.66 dst=192.168.112.2`;
+      const bad = `${HEAD}src=10.0.112.1 msg=Attack dst=203.0.113.66 dst=192.168.112.2`;
       const { events, rejects } = parse([good, bad, good].join('\n'));
       assert.deepEqual(events.map((e) => [e.source, e.targets]), [['10.0.112.7', ['192.168.112.2']], ['10.0.112.7', ['192.168.112.2']]]);
       assert.deepEqual(rejects.map((r) => r.lineNumber), [2]);
