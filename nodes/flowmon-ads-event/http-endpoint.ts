@@ -3,7 +3,7 @@
 // with a running byte cap, and answers every request exactly once.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SECRET_HEADER } from '../../lib/ads/secret';
-import { Answer } from './receipt';
+import { Answer, INTERNAL_ERROR, refusal } from './receipt';
 
 export interface EndpointHandlers {
   /** A refusal when the X-ADS-Secret header (or the configuration) does not let the request in. */
@@ -128,7 +128,12 @@ function handle(req: IncomingMessage, res: ServerResponse, maxBody: number, hand
     res.end(JSON.stringify(answer.payload));
   };
   const fail = (err: unknown): void => {
-    const answer = handlers.failed(err, answered);
+    let answer: Answer;
+    try {
+      answer = handlers.failed(err, answered);
+    } catch {
+      answer = refusal(500, INTERNAL_ERROR);
+    }
     reply(answer, !req.readableEnded);
   };
   try {
@@ -143,12 +148,17 @@ function handle(req: IncomingMessage, res: ServerResponse, maxBody: number, hand
       return;
     }
     readBody(req, maxBody, (result) => {
-      if (result.tooLarge) {
-        reply(handlers.tooLarge(`the body passed the limit of ${maxBody} bytes`), true);
-        return;
+      // Called from the request's events: nothing may throw out of here.
+      try {
+        if (result.tooLarge) {
+          reply(handlers.tooLarge(`the body passed the limit of ${maxBody} bytes`), true);
+          return;
+        }
+        if (result.aborted) return; // the client went away: nobody to answer, nothing taken
+        handlers.take(result.body, (answer) => reply(answer)).catch(fail);
+      } catch (err) {
+        fail(err);
       }
-      if (result.aborted) return; // the client went away: nobody to answer, nothing taken
-      handlers.take(result.body, (answer) => reply(answer)).catch(fail);
     });
   } catch (err) {
     fail(err);

@@ -367,6 +367,21 @@ describe('flowmon-ads-event node: its own HTTP endpoint', function () {
     assert.equal((await post(CEF)).status, 202);
   });
 
+  it('answers 500 once when something throws while the body is being read, and keeps serving', async () => {
+    const captured = await load({ maxBody: 1 * MiB });
+    failNextSend('receipt output failed');
+    const reply = await streamPost(5 * MiB, { 'X-ADS-Secret': SECRET }, true);
+    assert.equal(reply.status, 500);
+    assert.equal(reply.headers.connection, 'close');
+    await settle(captured, 1);
+    assert.deepEqual(
+      captured.receipts.map((m) => m.statusCode),
+      [500],
+    );
+    assert.match(nodeCalls('error')[0][0], /receipt output failed/);
+    assert.equal((await post(CEF)).status, 202);
+  });
+
   it('never answers twice: a failure after the answer is only logged', async () => {
     const captured = await load();
     sinon.stub(IntakeTracker.prototype, 'sent').throws(new Error('after the answer'));
