@@ -1,8 +1,8 @@
 // `npm run demo:send`: POSTs sample ADS events (TSV, JSON and CEF) to the Node-RED started by `npm start`.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from '../test/e2e/support/node-red';
-import { cefEvents, jsonEvents, tsvEvents } from '../test/e2e/support/sample-events';
+import { repoRoot } from '../demo/paths';
+import { cefEvents, jsonEvents, tsvEvents } from '../demo/sample-events';
 
 interface DemoInfo {
   adsUrl: string;

@@ -5,9 +5,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, relative } from 'node:path';
-import { startAppliances, type Appliances } from '../test/e2e/support/appliances';
-import { MAIN_EXAMPLE, readExample } from '../test/e2e/support/main-example';
-import { repoRoot } from '../test/e2e/support/node-red';
+import { startAppliances, type Appliances } from '../demo/appliances';
+import { MAIN_EXAMPLE, readExample } from '../demo/examples';
+import { repoRoot } from '../demo/paths';
 
 export const DEMO_DIR = join(repoRoot, '.tmp', 'demo');
 export const DEMO_INFO = join(DEMO_DIR, 'demo.json');
@@ -157,7 +157,7 @@ Send sample ADS events (TSV, JSON and CEF) from another terminal:
 
 or through the ADS forwarder script, as an appliance would:
 
-  npx tsx -e "console.log(require('./test/e2e/support/sample-events').tsvEvents())" | bash forwarder/flowmon-forward.sh url ${adsUrl} secret-file ${rel(secretFile)} spool-dir ${rel(join(DEMO_DIR, 'spool'))} log-file ${rel(join(DEMO_DIR, 'forward.log'))}
+  npx tsx -e "console.log(require('./demo/sample-events').tsvEvents())" | bash forwarder/flowmon-forward.sh url ${adsUrl} secret-file ${rel(secretFile)} spool-dir ${rel(join(DEMO_DIR, 'spool'))} log-file ${rel(join(DEMO_DIR, 'forward.log'))}
 
 Press Ctrl+C to stop.
 `);

@@ -6,10 +6,11 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { hasChromium, openBrowser, type EditorBrowser } from './support/browser';
-import { MAIN_EXAMPLE, exampleNames, readExample, startMainExample, waitFor, type MainExample } from './support/main-example';
-import { tmpRoot } from './support/node-red';
+import { MAIN_EXAMPLE, exampleNames, readExample } from '../../demo/examples';
+import { tmpRoot } from '../../demo/paths';
+import { startMainExample, waitFor, type MainExample } from './support/main-example';
 import { PALETTE_CATEGORY } from './support/package-info';
-import { cefEvents, jsonEvents, tsvEvents } from './support/sample-events';
+import { cefEvents, jsonEvents, tsvEvents } from '../../demo/sample-events';
 
 const PALETTE_TYPES = ['flowmon-ads-event', 'flowmon-loadmaster-acl', 'flowmon-cryptospike-user', 'flowmon-mitigation-ttl'];
 const CONFIG_TYPES = ['flowmon-loadmaster-config', 'flowmon-cryptospike-config'];

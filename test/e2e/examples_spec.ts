@@ -3,11 +3,12 @@
 // and a CEF syslog datagram to the UDP example blocks its source.
 import assert = require('node:assert/strict');
 import { createSocket } from 'node:dgram';
-import { startAppliances, type Appliances } from './support/appliances';
-import { exampleNames, readExample, waitFor, type FlowNode } from './support/main-example';
+import { startAppliances, type Appliances } from '../../demo/appliances';
+import { exampleNames, readExample, type FlowNode } from '../../demo/examples';
+import { cefEvents } from '../../demo/sample-events';
+import { waitFor } from './support/main-example';
 import { NodeRed } from './support/node-red';
 import { PALETTE_CATEGORY } from './support/package-info';
-import { cefEvents } from './support/sample-events';
 
 const FLOW_NODE_TYPES = ['flowmon-ads-event', 'flowmon-loadmaster-acl', 'flowmon-cryptospike-user', 'flowmon-mitigation-ttl'];
 

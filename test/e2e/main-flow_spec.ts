@@ -3,10 +3,10 @@
 // sidebar API and expiry after a short BLOCK_TTL.
 import assert = require('node:assert/strict');
 import { rmSync } from 'node:fs';
-import { AMBIGUOUS_SOURCE, SOURCE_USERS } from './support/appliances';
+import { AMBIGUOUS_SOURCE, SOURCE_USERS } from '../../demo/appliances';
+import { cefEvents, jsonEvents, tsvEvents } from '../../demo/sample-events';
 import { forwarderFor, type Forwarder } from './support/forwarder';
 import { startMainExample, waitFor, type BlockEntry, type MainExample } from './support/main-example';
-import { cefEvents, jsonEvents, tsvEvents } from './support/sample-events';
 
 const BLOCK_TTL_SECONDS = 25;
 const EXPECTED_ADDRESSES = ['192.0.2.10/32', '192.0.2.11/32', '2001:db8::1a/128', '192.0.2.12/32', '203.0.113.21/32'];

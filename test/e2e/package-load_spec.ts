@@ -3,7 +3,8 @@ import assert = require('node:assert/strict');
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { hasChromium, openBrowser, type EditorBrowser } from './support/browser';
-import { NodeRed, tmpRoot } from './support/node-red';
+import { tmpRoot } from '../../demo/paths';
+import { NodeRed } from './support/node-red';
 import { PALETTE_CATEGORY, declaredSets, loadedSets, setProblem, type SetInfo } from './support/package-info';
 
 const NODE_TYPES = [

@@ -6,9 +6,10 @@ import { rmSync } from 'node:fs';
 import type { Page } from 'playwright-core';
 import { registryFile } from '../../lib/registry';
 import { MitigationRegistry } from '../../lib/registry/registry';
-import { startAppliances, type Appliances } from './support/appliances';
+import { startAppliances, type Appliances } from '../../demo/appliances';
+import { MAIN_EXAMPLE, readExample } from '../../demo/examples';
 import { hasChromium, openBrowser, type EditorBrowser } from './support/browser';
-import { MAIN_EXAMPLE, readExample, waitFor } from './support/main-example';
+import { waitFor } from './support/main-example';
 import { freshDir, NodeRed } from './support/node-red';
 
 const XSS = (n: number) => `<img src=x onerror="window.__pwned=${n}">`;

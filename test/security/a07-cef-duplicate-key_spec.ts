@@ -2,7 +2,7 @@
 // blocked. ADS writes src before msg= (and sends no suser): after msg= those keys are ignored, so the line is read
 // with its own source, and the other address or user is never blocked.
 import assert = require('node:assert/strict');
-import { cefEvents } from '../e2e/support/sample-events';
+import { cefEvents } from '../../demo/sample-events';
 import { figure, sharedStack, waitFor, sleep, type SecureStack } from './support/stack';
 
 const OTHER_ADDRESS = '198.51.100.77';

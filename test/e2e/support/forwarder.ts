@@ -2,7 +2,8 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freshDir, repoRoot } from './node-red';
+import { repoRoot } from '../../../demo/paths';
+import { freshDir } from './node-red';
 
 export const FORWARDER = join(repoRoot, 'forwarder', 'flowmon-forward.sh');
 

@@ -1,24 +1,7 @@
-// The example flows as files, and the main one deployed on a real Node-RED against the simulators.
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { startAppliances, type Appliances } from './appliances';
-import { NodeRed, repoRoot } from './node-red';
-
-export const EXAMPLES_DIR = join(repoRoot, 'examples');
-export const MAIN_EXAMPLE = 'ADS to LoadMaster and CryptoSpike';
-
-export type FlowNode = Record<string, unknown> & { id: string; type: string };
-
-export function exampleNames(): string[] {
-  return readdirSync(EXAMPLES_DIR)
-    .filter((f) => f.endsWith('.json'))
-    .map((f) => f.slice(0, -'.json'.length))
-    .sort();
-}
-
-export function readExample(name: string): FlowNode[] {
-  return JSON.parse(readFileSync(join(EXAMPLES_DIR, `${name}.json`), 'utf8')) as FlowNode[];
-}
+// The main example deployed on a real Node-RED against the simulators.
+import { startAppliances, type Appliances } from '../../../demo/appliances';
+import { MAIN_EXAMPLE, readExample } from '../../../demo/examples';
+import { NodeRed } from './node-red';
 
 export interface MainExample {
   nr: NodeRed;

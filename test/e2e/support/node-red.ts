@@ -2,10 +2,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
-import { join, resolve } from 'node:path';
-
-export const repoRoot = resolve(__dirname, '..', '..', '..');
-export const tmpRoot = join(repoRoot, '.tmp');
+import { join } from 'node:path';
+import { repoRoot, tmpRoot } from '../../../demo/paths';
 
 export interface NodeRedOptions {
   /** red.js to run; defaults to the dev dependency. */

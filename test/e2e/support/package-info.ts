@@ -1,7 +1,8 @@
 // What this package declares to Node-RED, and a check that a running Node-RED loaded all of it.
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot, type NodeRed } from './node-red';
+import { repoRoot } from '../../../demo/paths';
+import type { NodeRed } from './node-red';
 
 interface PackageJson {
   name: string;

@@ -3,7 +3,8 @@
 // registry admin API and file, and Node-RED's log (function taps that log each message as one JSON line).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NodeRed, repoRoot } from '../../e2e/support/node-red';
+import { repoRoot } from '../../../demo/paths';
+import { NodeRed } from '../../e2e/support/node-red';
 import {
   CryptoSpikeSimulator,
   CryptoSpikeSimulatorOptions,

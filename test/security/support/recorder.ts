@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { repoRoot } from '../../e2e/support/node-red';
+import { repoRoot } from '../../../demo/paths';
 
 export interface Recorded {
   method: string;

@@ -4,7 +4,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { freePort, freshDir, repoRoot } from '../../e2e/support/node-red';
+import { repoRoot } from '../../../demo/paths';
+import { freePort, freshDir } from '../../e2e/support/node-red';
 
 const bcrypt = require('bcryptjs') as { hashSync(password: string, rounds: number): string };
 

@@ -1,7 +1,7 @@
 // The two appliance simulators with the demo data, and the environment the example flows read (`${VAR}` fields).
 import { randomBytes } from 'node:crypto';
-import { startCryptoSpikeSimulator, type CryptoSpikeSimulator } from '../../../simulators/cryptospike';
-import { startLoadMasterSimulator, type LoadMasterSimulator } from '../../../simulators/loadmaster';
+import { startCryptoSpikeSimulator, type CryptoSpikeSimulator } from '../simulators/cryptospike';
+import { startLoadMasterSimulator, type LoadMasterSimulator } from '../simulators/loadmaster';
 
 /** Sources with file activity on the CryptoSpike simulator: one user each, except AMBIGUOUS_SOURCE (two users). */
 export const SOURCE_USERS: Record<string, Array<{ userId: string; username: string }>> = {
