@@ -1,6 +1,7 @@
 import { ApplianceHttp, HttpReply, RequestOptions } from '../http/appliance-http';
 import { ApplianceResponseError } from '../http/errors';
 import { RetryOptions, withRetry } from '../http/retry';
+import { classifyCallError, replyResult, timeApplianceCall } from '../metrics/signals';
 import type { TlsSettings } from '../http/tls';
 import { PacedQueue } from '../pacing/paced-queue';
 import { Session, sessionFromLogin } from './session';
@@ -22,6 +23,8 @@ export interface CryptoSpikeClientOptions {
   maxPages?: number;
   retry?: RetryOptions;
   now?: () => number;
+  /** The config node's id: each call is then signalled for the metrics (see lib/metrics/signals). */
+  configId?: string;
 }
 
 export interface ActivityPage {
@@ -38,6 +41,14 @@ const PATHS = {
   users: '/api/v1/audit/users',
   access: '/api/v1/analyzer/events/users/access',
 } as const;
+
+/** The operation of each path, for the metrics. */
+const OPERATIONS: Record<string, string> = {
+  [PATHS.login]: 'login',
+  [PATHS.fileActivity]: 'file-activity',
+  [PATHS.users]: 'search-users',
+  [PATHS.access]: 'set-access',
+};
 
 const LOGIN_PRIORITY = 10;
 const LOGOUT_TIMEOUT_MS = 2_000;
@@ -196,7 +207,7 @@ export class CryptoSpikeClient {
     return withRetry(async () => {
       const { headers, token } = await this.authHeaders();
       const reply = await this.queue.run(
-        () => this.http.request(method, path, { ...options, headers: { ...options.headers, ...headers } }),
+        () => this.request(method, path, { ...options, headers: { ...options.headers, ...headers } }),
         priority,
       );
       if (reply.status >= 500) throw this.responseError(method, path, reply);
@@ -219,7 +230,7 @@ export class CryptoSpikeClient {
     const auth = this.options.auth as { username: string; password: string };
     const reply = await withRetry(async () => {
       const r = await this.queue.run(
-        () => this.http.request('POST', PATHS.login, { body: { username: auth.username, password: auth.password } }),
+        () => this.request('POST', PATHS.login, { body: { username: auth.username, password: auth.password } }),
         LOGIN_PRIORITY,
       );
       if (r.status >= 500) throw this.responseError('POST', PATHS.login, r);
@@ -236,6 +247,12 @@ export class CryptoSpikeClient {
     this.session = session;
     this.logins++;
     return session;
+  }
+
+  /** One HTTP exchange, signalled for the metrics. */
+  private request(method: 'GET' | 'POST', path: string, options: RequestOptions): Promise<HttpReply> {
+    const call = { configId: this.options.configId ?? '', kind: 'cryptospike' as const, operation: OPERATIONS[path] ?? 'other' };
+    return timeApplianceCall(call, () => this.http.request(method, path, options), classifyCallError, replyResult);
   }
 
   private responseError(method: string, path: string, reply: HttpReply): ApplianceResponseError {

@@ -1,6 +1,7 @@
 import type { ApplianceHttp } from '../http/appliance-http';
 import { ApplianceConnectionError } from '../http/errors';
 import { DEFAULT_RETRY, RetryOptions, sleep, withRetry } from '../http/retry';
+import { classifyCallError, timeApplianceCall } from '../metrics/signals';
 import type { LoadMasterList, LoadMasterScope } from '../mitigation/types';
 import type { PacedQueue } from '../pacing/paced-queue';
 import { ArrivalGate } from './arrival-gate';
@@ -22,6 +23,8 @@ export interface LoadMasterClientOptions {
   outageRetryMs?: number;
   /** The appliance's own limit as the client keeps it at arrival (see ArrivalGate); none when omitted. */
   arrivalLimit?: { maxCalls: number; windowMs: number };
+  /** The config node's id: each call is then signalled for the metrics (see lib/metrics/signals). */
+  configId?: string;
 }
 
 export const MAX_COMMENT_LENGTH = 127;
@@ -42,12 +45,14 @@ export class LoadMasterClient {
   private readonly secrets: string[];
   private readonly gate: ArrivalGate | null;
   private readonly outageRetryMs: number;
+  private readonly configId: string;
 
   constructor(options: LoadMasterClientOptions) {
     this.http = options.http;
     this.queue = options.queue;
     this.retry = options.retry ?? DEFAULT_RETRY;
     this.outageRetryMs = options.outageRetryMs ?? 0;
+    this.configId = options.configId ?? '';
     this.gate = options.arrivalLimit ? new ArrivalGate(options.arrivalLimit.maxCalls, options.arrivalLimit.windowMs) : null;
     if ('apiKey' in options.auth) {
       this.authFields = { apikey: options.auth.apiKey };
@@ -141,7 +146,9 @@ export class LoadMasterClient {
     const started = Date.now();
     for (;;) {
       try {
-        return await withRetry(() => this.queue.run(() => this.callOnce(fields), priority), this.retry);
+        const call = { configId: this.configId, kind: 'loadmaster' as const, operation: operationOf(fields) };
+        const once = () => timeApplianceCall(call, () => this.callOnce(fields), classifyCallError);
+        return await withRetry(() => this.queue.run(once, priority), this.retry);
       } catch (err) {
         if (!(err instanceof ApplianceConnectionError) || Date.now() - started >= this.outageRetryMs) throw err;
         await sleep(this.retry.maxDelayMs);
@@ -164,4 +171,12 @@ export class LoadMasterClient {
     const message = typeof body?.message === 'string' ? body.message : reply.status >= 300 ? '' : 'reply without status "ok"';
     throw new LoadMasterError(status, redact(message, this.secrets), this.authKind, body);
   }
+}
+
+/** The operation of an API call, for the metrics: add, remove, list or list-vs. */
+function operationOf(fields: Fields): string {
+  if (fields.cmd === 'listvs') return 'list-vs';
+  if ('add' in fields || 'addvs' in fields) return 'add';
+  if ('del' in fields || 'delvs' in fields) return 'remove';
+  return 'list';
 }

@@ -19,7 +19,7 @@ export interface LoadMasterConnection {
 }
 
 /** One paced queue and one keep-alive pool for one LoadMaster. */
-export function connectLoadMaster(settings: LoadMasterSettings): LoadMasterConnection {
+export function connectLoadMaster(settings: LoadMasterSettings, configId?: string): LoadMasterConnection {
   const http = new ApplianceHttp({
     baseUrl: settings.url,
     tls: settings.tls,
@@ -40,6 +40,7 @@ export function connectLoadMaster(settings: LoadMasterSettings): LoadMasterConne
     retry: { ...DEFAULT_RETRY, attempts: settings.attempts },
     outageRetryMs: settings.outageRetryMs,
     arrivalLimit: { maxCalls: settings.rateCalls, windowMs: settings.rateWindowMs },
+    configId,
   });
   return {
     client,
@@ -61,7 +62,7 @@ export function createLoadMasterRuntime(
   settings: LoadMasterSettings,
   context: { configId: string; isActive?: (key: MitigationKey) => boolean },
 ): LoadMasterRuntime {
-  const connection = connectLoadMaster(settings);
+  const connection = connectLoadMaster(settings, context.configId);
   const protection = buildProtection({
     neverBlock: settings.neverBlock,
     applianceHost: settings.host,

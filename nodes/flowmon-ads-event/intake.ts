@@ -6,6 +6,7 @@ import { filterReason } from '../../lib/ads/filters';
 import { LineReject, parseInput } from '../../lib/ads/parse-lines';
 import { readSecret, SecretSetting, secretMatches } from '../../lib/ads/secret';
 import { Intake, INTAKE_PROPERTY } from '../../lib/intake';
+import { signalIntake } from '../../lib/metrics/signals';
 import { Answer, refusal } from './receipt';
 import { AdsEventSettings } from './settings';
 
@@ -48,22 +49,26 @@ export class AdsIntake {
     const secret = this.secret;
     if (secret.kind === 'unset-variable') {
       this.showTotals('red', '401 secret variable not set');
+      signalIntake('unauthorized');
       return refusal(401, 'the shared secret of this endpoint is not configured (its environment variable is not set)');
     }
     if (secret.kind === 'none') {
       if (!http) return undefined;
       this.logMissingSecret();
       this.showTotals('red', '401 no secret configured');
+      signalIntake('unauthorized');
       return refusal(401, 'this endpoint has no shared secret configured: every HTTP request is refused');
     }
     if (secretMatches(secret.value, given)) return undefined;
     this.showTotals('red', '401 wrong or missing secret');
+    signalIntake('unauthorized');
     return refusal(401, 'wrong or missing shared secret');
   }
 
   /** The 413 of an HTTP body over Max. body. */
   bodyTooLarge(reason: string): Answer {
     this.showTotals('red', '413 over the limits');
+    signalIntake('too_large');
     return refusal(413, reason);
   }
 
@@ -98,6 +103,7 @@ export class AdsIntake {
     }
     intakeIds.forEach((id, i) => ((events[i] as Record<string, unknown>)[INTAKE_PROPERTY] = id));
     this.showTotals(counts.rejected > 0 ? (usable ? 'yellow' : 'red') : 'green');
+    for (const outcome of ['accepted', 'rejected', 'filtered'] as const) signalIntake(outcome, counts[outcome]);
     const answer: Answer = usable ? { statusCode: 202, payload: counts } : { statusCode: 400, payload: { ...counts, error: noEventReason(outcome.rejects) } };
     emit(events, rejects, answer);
     for (const id of intakeIds) this.journal?.tracker.sent(id);

@@ -35,7 +35,7 @@ export = function (RED: NodeAPI): void {
         node.warn('TLS certificate checks are OFF for this CryptoSpike appliance: any certificate is accepted (pin its fingerprint instead)');
         node.status({ fill: 'yellow', shape: 'ring', text: 'TLS not verified' });
       }
-      client = new CryptoSpikeClient(settings.client);
+      client = new CryptoSpikeClient({ ...settings.client, configId: node.id });
       node.simulate = settings.simulate;
       node.userIdType = settings.userIdType;
       node.responder = new CryptoSpikeResponder({

@@ -5,6 +5,7 @@ import { isIP } from 'node:net';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { isAdsEvent } from '../../lib/ads/event';
 import { readNumber } from '../../lib/config/fields';
+import { signalMitigation } from '../../lib/metrics/signals';
 import type { ActRequest, CryptoSpikeAction } from '../../lib/cryptospike/responder';
 import type { CryptoSpikeConfigNode } from '../flowmon-cryptospike-config/config-node';
 
@@ -55,6 +56,7 @@ export = function (RED: NodeAPI): void {
           shape: 'dot',
           text: `${result}${user ? ` ${user.username ?? user.userId}` : ''} · ${heldText}${counts.acted} acted, ${counts.notActed} not`,
         });
+        signalMitigation(outcome.mitigation, isAdsEvent(msg.payload) ? msg.payload : null);
         send(outcome.acted || held ? [out, null] : [null, out]);
         done(outcome.error);
       } catch (err) {

@@ -1,6 +1,7 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
 import { isAdsEvent } from '../../lib/ads/event';
 import { AclOutcome } from '../../lib/loadmaster/service';
+import { signalMitigation } from '../../lib/metrics/signals';
 import { queuePriority } from '../../lib/safety/approval';
 import type { LoadMasterList, LoadMasterMitigation, LoadMasterScope } from '../../lib/mitigation/types';
 import type { LoadMasterConfigNode } from '../flowmon-loadmaster-config/types';
@@ -83,6 +84,7 @@ export = function (RED: NodeAPI) {
           ? { ...(msg.payload as object), mitigation }
           : { source: parsed.address, mitigation };
       const out: NodeMessage = { ...msg, payload };
+      signalMitigation(mitigation, event);
       send(OUTPUT_1.has(outcome.result) ? [out, null] : [null, out]);
       return outcome.error;
     };
