@@ -3,7 +3,7 @@
  * registry so they can be tested without the editor.
  */
 import type { RegistryEntry, RuntimeRegistry } from '../../lib/registry';
-import { errorText } from '../../lib/registry/entry';
+import { endedAt, errorText } from '../../lib/registry/entry';
 
 export const BLOCKS_TOPIC = 'flowmon-response/blocks';
 export const BLOCKS_ROUTE = '/flowmon-response/blocks';
@@ -27,6 +27,8 @@ export interface BlocksSnapshot {
   /** Server time, so the editor can show "expires in" without trusting the browser clock. */
   now: number;
   total: number;
+  /** Entries waiting for a decision (all of them, also beyond the rows sent). */
+  held: number;
   entries: RegistryEntry[];
 }
 
@@ -55,20 +57,36 @@ export function publicEntry(e: RegistryEntry | undefined): RegistryEntry | undef
   return out as unknown as RegistryEntry;
 }
 
-const STATE_ORDER: Record<string, number> = { 'release-pending': 0, orphaned: 1, active: 2, released: 3 };
+/** Held first (they wait for a person), then being applied, pending and orphaned, active, and finished last. */
+const STATE_ORDER: Record<string, number> = {
+  held: 0,
+  approving: 1,
+  'release-pending': 2,
+  orphaned: 3,
+  active: 4,
+  released: 5,
+  discarded: 5,
+  approved: 5,
+};
 
-/** Pending and orphaned first (they need attention), then active by expiry, then recently released. */
+/**
+ * Held entries by decide-by (the most urgent first), then being applied, pending and orphaned (they need
+ * attention), active by expiry, and the finished ones (released, discarded, approved) most recent first.
+ */
 export function sortEntries(entries: RegistryEntry[]): RegistryEntry[] {
-  return entries.sort(
-    (a, b) =>
-      STATE_ORDER[a.state] - STATE_ORDER[b.state] ||
-      (a.state === 'released' ? (b.releasedAt ?? 0) - (a.releasedAt ?? 0) : a.expiresAt - b.expiresAt),
-  );
+  const rank = (e: RegistryEntry) => STATE_ORDER[e.state] ?? 6;
+  const time = (e: RegistryEntry) => {
+    if (e.state === 'held') return e.hold?.decideBy ?? 0;
+    const ended = endedAt(e);
+    return ended !== undefined ? -ended : e.expiresAt;
+  };
+  return entries.sort((a, b) => rank(a) - rank(b) || time(a) - time(b));
 }
 
 export function snapshot(registry: RuntimeRegistry, limit = SNAPSHOT_LIMIT): BlocksSnapshot {
   const all = sortEntries(registry.list());
-  return { now: Date.now(), total: all.length, entries: all.slice(0, limit).map((e) => publicEntry(e)) };
+  const held = all.filter((e) => e.state === 'held').length;
+  return { now: Date.now(), total: all.length, held, entries: all.slice(0, limit).map((e) => publicEntry(e)) };
 }
 
 export function listBlocks(registry: RuntimeRegistry) {
@@ -79,7 +97,8 @@ export function listBlocks(registry: RuntimeRegistry) {
 
 /**
  * DELETE: release now through the same path as expiry. 200 with the entry once released, 404 unknown id, 409 when
- * the config node is gone (entry orphaned; `?forget=true` then drops it), 502 with the appliance error when the
+ * the config node is gone (entry orphaned; `?forget=true` then drops it) or the entry is a held block (or a decided
+ * one) that was never applied, 502 with the appliance error when the
  * release fails (the entry stays release-pending and is retried), 503 while flows are starting.
  */
 export function releaseBlock(registry: RuntimeRegistry) {
@@ -114,6 +133,9 @@ export function releaseBlock(registry: RuntimeRegistry) {
           return;
         case 'deferred':
           res.status(503).json({ error: 'flows are starting; try again in a few seconds', entry: released });
+          return;
+        case 'not-a-block':
+          res.status(409).json({ error: `the entry is ${released?.state ?? 'not a block'}: it was never applied, approve or discard it`, entry: released });
           return;
         default:
           res.status(404).json({ error: errorText(`no block with id ${id}`) });

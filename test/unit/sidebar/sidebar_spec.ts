@@ -1,8 +1,4 @@
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import helper from 'node-red-node-test-helper';
 import type { NodeAPI } from 'node-red';
 import sidebarPlugin = require('../../../plugins/flowmon-blocks-sidebar/flowmon-blocks-sidebar');
 import {
@@ -13,31 +9,14 @@ import {
   WRITE_PERMISSION,
 } from '../../../plugins/flowmon-blocks-sidebar/blocks-api';
 import { MAX_ERROR_LENGTH } from '../../../lib/registry/entry';
-import { closeRegistries, getRegistry } from '../../../lib/registry';
-import { nodeRedPath } from '../../support/node-red-path';
-import { control, fakeAppliance, resetControls, until } from '../ttl/fake-appliance';
-
-helper.init(nodeRedPath);
+import { closeRegistries } from '../../../lib/registry';
+import { control, until } from '../ttl/fake-appliance';
+import { helper, sidebarRuntime } from './support';
 
 describe('flowmon-blocks-sidebar admin API', function () {
-  let userDir: string;
-  // Like the real plugin, the API (and the registry) start before the flows do.
-  const pluginAtLoad = (r: NodeAPI) => sidebarPlugin.registerBlocksApi(r);
+  const rt = sidebarRuntime('flowmon-sidebar');
   const key = (target: string, configId = 'lm') => ({ configId, scope: 'global:block', target });
-  const registry = () => getRegistry({ settings: { userDir } });
-
-  beforeEach(async () => {
-    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'flowmon-sidebar-'));
-    helper.settings({ userDir });
-    resetControls();
-    await helper.load([pluginAtLoad, fakeAppliance], [{ id: 'lm', type: 'fake-appliance' }] as never);
-  });
-
-  afterEach(async () => {
-    await helper.unload();
-    await closeRegistries();
-    fs.rmSync(userDir, { recursive: true, force: true });
-  });
+  const registry = () => rt.registry();
 
   it('GET lists the entries as a JSON array', async () => {
     await registry().arm({ key: key('10.0.0.5/32'), kind: 'loadmaster', ttlSeconds: 3600, eventId: 'ads-5' });
@@ -121,27 +100,41 @@ describe('flowmon-blocks-sidebar admin API', function () {
 });
 
 describe('flowmon-blocks-sidebar plugin', function () {
-  it('registers as a plugin whose onadd adds the two admin routes with their permissions', () => {
+  it('registers as a plugin whose onadd adds the admin routes with their permissions, bulk routes before /:id ones', () => {
     const routes: string[] = [];
     const perms: string[] = [];
     let def: { type?: string; onadd?: () => void } = {};
+    /** Each route with the permission of the middleware it was registered with. */
+    const guarded: string[] = [];
+    const needsPermission = (p: string) => {
+      perms.push(p);
+      return Object.assign(() => undefined, { permission: p });
+    };
+    const route = (method: string) => (path: string, guard: { permission?: string }) => {
+      routes.push(`${method} ${path}`);
+      guarded.push(`${method} ${path} ${guard.permission}`);
+    };
     const fakeRed = {
       settings: {},
       log: { warn: () => undefined },
       plugins: { registerPlugin: (_id: string, d: typeof def) => (def = d) },
-      auth: { needsPermission: (p: string) => (perms.push(p), () => undefined) },
-      httpAdmin: {
-        get: (route: string) => routes.push(`GET ${route}`),
-        delete: (route: string) => routes.push(`DELETE ${route}`),
-      },
+      auth: { needsPermission },
+      httpAdmin: { get: route('GET'), post: route('POST'), delete: route('DELETE') },
       comms: { publish: () => undefined },
     };
     sidebarPlugin(fakeRed as unknown as NodeAPI);
     assert.equal(def.type, 'flowmon-response-sidebar');
     def.onadd!();
-    assert.deepEqual(routes, ['GET /flowmon-response/blocks', 'DELETE /flowmon-response/blocks/:id']);
-    assert.deepEqual(perms, ['flowmon-response.read', 'flowmon-response.write']);
-    assert.deepEqual(perms, [READ_PERMISSION, WRITE_PERMISSION]);
+    assert.deepEqual(guarded, [
+      'GET /flowmon-response/blocks flowmon-response.read',
+      'POST /flowmon-response/blocks/approve flowmon-response.write',
+      'POST /flowmon-response/blocks/discard flowmon-response.write',
+      'POST /flowmon-response/blocks/:id/approve flowmon-response.write',
+      'POST /flowmon-response/blocks/:id/discard flowmon-response.write',
+      'DELETE /flowmon-response/blocks/:id flowmon-response.write',
+    ]);
+    assert.deepEqual([...new Set(perms)], [READ_PERMISSION, WRITE_PERMISSION]);
+    assert.equal(routes.length, 6);
     return closeRegistries();
   });
 
