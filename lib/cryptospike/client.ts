@@ -108,6 +108,11 @@ export class CryptoSpikeClient {
     this.now = options.now ?? Date.now;
   }
 
+  /** Calls waiting plus calls in flight (for the metrics). */
+  get queueDepth(): number {
+    return this.queue.depth;
+  }
+
   get usesApiToken(): boolean {
     return 'apiToken' in this.options.auth;
   }

@@ -110,6 +110,11 @@ export class CryptoSpikeResponder {
     this.now = options.now ?? Date.now;
   }
 
+  /** Calls to the appliance waiting plus in flight. */
+  get queueDepth(): number {
+    return this.options.client.queueDepth;
+  }
+
   keyFor(userId: string, userIdType = this.options.userIdType): MitigationKey {
     return { configId: this.options.configId, scope: cryptoSpikeScopeKey(userIdType), target: userId };
   }
