@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { startCryptoSpikeSimulator, type CryptoSpikeSimulator } from '../simulators/cryptospike';
 import { startLoadMasterSimulator, type LoadMasterSimulator } from '../simulators/loadmaster';
 
-/** Sources with file activity on the CryptoSpike simulator: one user each, except AMBIGUOUS_SOURCE (two users). */
+/** Sources with file activity on the CryptoSpike simulator: one user each, except the ambiguous ones (two users). */
 export const SOURCE_USERS: Record<string, Array<{ userId: string; username: string }>> = {
   '192.0.2.10': [{ userId: 'S-1-5-21-1000-1101', username: 'jdoe' }],
   '192.0.2.11': [{ userId: 'S-1-5-21-1000-1102', username: 'asmith' }],
@@ -12,8 +12,14 @@ export const SOURCE_USERS: Record<string, Array<{ userId: string; username: stri
     { userId: 'S-1-5-21-1000-1104', username: 'cfox' },
     { userId: 'S-1-5-21-1000-1105', username: 'dlee' },
   ],
+  // Only in the events for the example "Ask a person before blocking" (npm run demo:send -- ask).
+  '192.0.2.13': [
+    { userId: 'S-1-5-21-1000-1106', username: 'egarcia' },
+    { userId: 'S-1-5-21-1000-1107', username: 'fkim' },
+  ],
 };
 export const AMBIGUOUS_SOURCE = '192.0.2.12';
+export const ASK_AMBIGUOUS_SOURCE = '192.0.2.13';
 
 export interface Appliances {
   loadMaster: LoadMasterSimulator;

@@ -40,3 +40,22 @@ export function cefEvents(now = new Date()): string {
     `src=203.0.113.21 start=${t} msg=Communication with a blacklisted host. target=198.51.100.21 cn1=5301 cn1Label=EventID\n`
   );
 }
+
+/** Sources of a burst: 198.18.0.0/15 (benchmarking range), never one of the protected addresses. */
+export function burstSource(i: number): string {
+  return `198.18.${Math.floor(i / 250)}.${(i % 250) + 1}`;
+}
+
+/**
+ * For the example "Ask a person before blocking": a ransomware-like event from a source where two users worked (the
+ * CryptoSpike node holds it for a person to pick the user), then a burst of `burst` new sources (the LoadMaster
+ * node holds those over its storm cap of 60 a minute). TSV, one line each.
+ */
+export function askEvents(burst = 65, now = new Date()): string {
+  const t = localTime(now);
+  const row = (id: number, method: string, description: string, priority: string, source: string): string =>
+    [String(id), t, t, method, description, 'Security Issues', priority, `${description}.`, ' ', ' ', source, ' ', '198.51.100.9', 'LAN', ' '].join('\t');
+  const rows = [row(5401, 'RANSOMWARE', 'Ransomware-like file activity', 'Critical', '192.0.2.13')];
+  for (let i = 0; i < burst; i++) rows.push(row(5500 + i, 'SCANS', 'Port scanning', 'Medium', burstSource(i)));
+  return rows.join('\n') + '\n';
+}

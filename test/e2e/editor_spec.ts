@@ -8,7 +8,8 @@ import type { Page } from 'playwright-core';
 import { hasChromium, openBrowser, type EditorBrowser } from './support/browser';
 import { MAIN_EXAMPLE, exampleNames, readExample } from '../../demo/examples';
 import { tmpRoot } from '../../demo/paths';
-import { startMainExample, waitFor, type MainExample } from './support/main-example';
+import { AMBIGUOUS_SOURCE } from '../../demo/appliances';
+import { startMainExample, waitFor, type BlockEntry, type MainExample } from './support/main-example';
 import { PALETTE_CATEGORY } from './support/package-info';
 import { cefEvents, jsonEvents, tsvEvents } from '../../demo/sample-events';
 
@@ -169,11 +170,21 @@ describe('editor with the main example (headless Chromium)', function () {
     await page.evaluate(() => (window as Win).$('#red-ui-clipboard-dialog').dialog?.('close'));
   });
 
-  it('shows the active blocks in the Flowmon blocks sidebar, and Release removes one from the LoadMaster', async () => {
+  it('shows the active blocks and the held one in the Flowmon blocks sidebar, and Release removes one from the LoadMaster', async () => {
     const { page } = browser;
     await page.evaluate(() => (window as Win).RED.sidebar.show('flowmon-blocks'));
-    const rows = page.locator('#flowmon-blocks-table tbody tr[data-id]');
-    await waitFor('eight sidebar rows', async () => ((await rows.count()) === 8 ? true : undefined));
+    // Eight active blocks, and the ambiguous source (two users) held for a person: one row each, wherever the
+    // sidebar lists held blocks.
+    const entries = await demo.nr.getJson<BlockEntry[]>('/flowmon-response/blocks');
+    assert.equal(entries.filter((e) => e.state === 'active').length, 8, JSON.stringify(entries));
+    assert.deepEqual(entries.filter((e) => e.state === 'held').map((e) => e.target), [AMBIGUOUS_SOURCE]);
+    const expected = entries.map((e) => e.id).sort();
+    assert.equal(expected.length, 9);
+    const rows = page.locator('#flowmon-blocks-table tbody tr[data-id], #flowmon-blocks-held-table tbody tr[data-id]');
+    await waitFor('a sidebar row for each of the nine entries', async () => {
+      const shown = (await rows.evaluateAll((els) => els.map((el) => el.getAttribute('data-id') ?? ''))).sort();
+      return JSON.stringify(shown) === JSON.stringify(expected) ? true : undefined;
+    });
     await page.evaluate(() => {
       const sidebar = document.getElementById('red-ui-sidebar');
       const separator = document.getElementById('red-ui-sidebar-separator');

@@ -106,12 +106,16 @@ describe('main example flow (real Node-RED, simulators, forwarder script)', func
     assert.ok(!released || released.state === 'released', JSON.stringify(released));
   });
 
-  it('releases everything else on both appliances when BLOCK_TTL expires', async () => {
+  it('releases everything else on both appliances when BLOCK_TTL expires; the held ambiguous source stays held', async () => {
     const latest = Math.max(...(await entries()).filter((e) => e.state === 'active').map((e) => e.expiresAt));
     const wait = Math.max(0, latest - Date.now()) + 15000;
     await waitFor('every block released', () => (blockList().length === 0 && blockedUsers().length === 0 ? true : undefined), wait);
-    await waitFor('no active entry', async () =>
-      (await entries()).every((e) => e.state === 'released') ? true : undefined,
+    // A held block was never applied, so it is never released: it waits for a person (or its decide-by default).
+    await waitFor('every applied entry released', async () =>
+      (await entries()).every((e) => e.state === 'released' || e.state === 'held') ? true : undefined,
     );
+    const held = (await entries()).filter((e) => e.state === 'held');
+    assert.deepEqual(held.map((e) => e.target), [AMBIGUOUS_SOURCE]);
+    assert.equal(held[0].kind, 'cryptospike');
   });
 });

@@ -14,6 +14,7 @@ const NODE_TYPES = [
   'flowmon-cryptospike-config',
   'flowmon-cryptospike-user',
   'flowmon-mitigation-ttl',
+  'flowmon-decision',
 ];
 const screenshots = join(tmpRoot, 'screenshots');
 
@@ -39,7 +40,7 @@ describe('package load (real Node-RED, built dist/)', function () {
     await nr?.dispose();
   });
 
-  it('declares the six node types and the sidebar plugin', () => {
+  it('declares the seven node types and the sidebar plugin', () => {
     assert.deepEqual(declaredSets.filter((s) => s.kind === 'node').map((s) => s.name).sort(), [...NODE_TYPES].sort());
     assert.equal(declaredSets.filter((s) => s.kind === 'plugin').length, 1);
   });
