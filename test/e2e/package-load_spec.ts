@@ -16,6 +16,7 @@ const NODE_TYPES = [
   'flowmon-mitigation-ttl',
   'flowmon-decision',
 ];
+const PLUGINS = ['flowmon-blocks-sidebar', 'flowmon-observability'];
 const screenshots = join(tmpRoot, 'screenshots');
 
 function skipUnbuilt(ctx: Mocha.Context, name: string): void {
@@ -40,9 +41,9 @@ describe('package load (real Node-RED, built dist/)', function () {
     await nr?.dispose();
   });
 
-  it('declares the seven node types and the sidebar plugin', () => {
+  it('declares the seven node types, the sidebar and the observability plugin', () => {
     assert.deepEqual(declaredSets.filter((s) => s.kind === 'node').map((s) => s.name).sort(), [...NODE_TYPES].sort());
-    assert.equal(declaredSets.filter((s) => s.kind === 'plugin').length, 1);
+    assert.deepEqual(declaredSets.filter((s) => s.kind === 'plugin').map((s) => s.name).sort(), [...PLUGINS].sort());
   });
 
   for (const set of declaredSets) {
