@@ -20,6 +20,18 @@ const STORM_CAP = 2;
 /** LoadMaster-only sources (no file activity on CryptoSpike): 203.0.113.1 … 203.0.113.9. */
 const LM_SOURCES = Array.from({ length: 9 }, (_, i) => `203.0.113.${i + 1}`);
 const PRIORITIES = ['High', 'Medium', 'Critical', 'Low'];
+/** A second source with two users, whose names (from the appliance) and event text (from ADS) are markup. */
+const MARKUP_SOURCE = '192.0.2.66';
+const XSS = (n: number) => `<img src=x onerror="window.__pwned=${n}">`;
+const MARKUP_USERS = [
+  { userId: 'S-1-5-21-1000-1301', username: XSS(1) },
+  { userId: 'S-1-5-21-1000-1302', username: XSS(2) },
+];
+const MARKUP_DESCRIPTION = `Port scanning ${XSS(3)}`;
+/** Held: every LoadMaster block over the storm cap, and both ambiguous CryptoSpike users. */
+const HELD = 1 + LM_SOURCES.length + 1 - STORM_CAP + 2;
+/** The markup source's LoadMaster block (/32) or its ambiguous CryptoSpike user (keyed by the address). */
+const isMarkupTarget = (target: string) => target === MARKUP_SOURCE || target === `${MARKUP_SOURCE}/32`;
 type Win = any;
 
 interface Entry {
@@ -36,17 +48,17 @@ const pad = (n: number) => String(n).padStart(2, '0');
 const adsTime = (d: Date) =>
   `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 
-/** One ADS JSON event per source: the ambiguous CryptoSpike source first, then the LoadMaster-only ones. */
+/** One ADS JSON event per source: the ambiguous CryptoSpike source first, then the LoadMaster-only ones, markup last. */
 function events(): string {
   const t = adsTime(new Date());
-  const sources = [AMBIGUOUS_SOURCE, ...LM_SOURCES];
+  const sources = [AMBIGUOUS_SOURCE, ...LM_SOURCES, MARKUP_SOURCE];
   return sources
     .map((source, i) =>
       JSON.stringify({
         id: String(7100 + i),
         timestamp: t,
         type: i === 0 ? 'DOS' : 'SCANS',
-        typeDesc: i === 0 ? 'Denial of service attack' : 'Port scanning',
+        typeDesc: i === 0 ? 'Denial of service attack' : source === MARKUP_SOURCE ? MARKUP_DESCRIPTION : 'Port scanning',
         perspective: 'Security Issues',
         severity: PRIORITIES[i % PRIORITIES.length],
         detail: i === 0 ? 'Input/output packet ratio too high.' : `Port scanning of ${i + 2} hosts.`,
@@ -81,6 +93,7 @@ describe('Flowmon blocks sidebar: held blocks decided by a person (headless Chro
       this.skip();
     }
     appliances = await startAppliances({ blockTtl: '1h' });
+    for (const u of MARKUP_USERS) appliances.cryptoSpike.seedActivity(MARKUP_SOURCE, u.userId, u.username, 5);
     nr = await SecureNodeRed.start({ env: appliances.env });
     const flow = readExample(MAIN_EXAMPLE);
     const lmConfig = flow.find((n) => n.type === 'flowmon-loadmaster-config')!;
@@ -99,11 +112,11 @@ describe('Flowmon blocks sidebar: held blocks decided by a person (headless Chro
       return r.status === 404 ? undefined : r;
     });
     assert.equal(res.status, 202, await res.text());
-    // 10 LoadMaster blocks: 2 applied, 8 held by the storm gate; 1 CryptoSpike user ambiguous (held), the rest no user.
+    // 11 LoadMaster blocks: 2 applied, 9 held by the storm gate; 2 CryptoSpike users ambiguous (held), the rest no user.
     await waitFor('the held and applied blocks', async () => {
       const all = await list();
       const held = all.filter((e) => e.state === 'held').length;
-      return held === 9 && all.filter((e) => e.state === 'active').length === STORM_CAP ? true : undefined;
+      return held === HELD && all.filter((e) => e.state === 'active').length === STORM_CAP ? true : undefined;
     }, 30000);
 
     browser = await openBrowser();
@@ -143,9 +156,9 @@ describe('Flowmon blocks sidebar: held blocks decided by a person (headless Chro
   });
 
   it('lists the held blocks under "Needs a decision" with a count, the reason, the event and the time to decide', async () => {
-    await waitFor('nine held rows', async () => ((await heldRows().count()) === 9 ? true : undefined));
-    assert.equal(await page.locator('#flowmon-blocks-held-count').textContent(), '9');
-    assert.equal(await page.locator('#red-ui-tab-flowmon-blocks .flowmon-blocks-tab-badge').textContent(), '9');
+    await waitFor('the held rows', async () => ((await heldRows().count()) === HELD ? true : undefined));
+    assert.equal(await page.locator('#flowmon-blocks-held-count').textContent(), String(HELD));
+    assert.equal(await page.locator('#red-ui-tab-flowmon-blocks .flowmon-blocks-tab-badge').textContent(), String(HELD));
     assert.equal(await page.locator('#flowmon-blocks-table tr[data-id]').count(), STORM_CAP, 'the active blocks below');
     const all = await list();
     const storm = all.find((e) => e.state === 'held' && e.hold?.reason === 'storm' && e.target.startsWith('203.0.113.'))!;
@@ -159,7 +172,7 @@ describe('Flowmon blocks sidebar: held blocks decided by a person (headless Chro
     assert.equal(await row.locator('.flowmon-blocks-source').textContent(), storm.hold!.event!.source);
     assert.match((await row.locator('.flowmon-blocks-decide').textContent()) ?? '', /^decide within (59m|1h 0m)\b.*, then discarded$/);
     assert.match((await row.locator('.flowmon-blocks-held-at').textContent()) ?? '', /^held \S/);
-    const ambiguous = all.find((e) => e.hold?.reason === 'ambiguous')!;
+    const ambiguous = all.find((e) => e.hold?.reason === 'ambiguous' && e.target === AMBIGUOUS_SOURCE)!;
     const seen = (await heldRow(ambiguous.id).locator('.flowmon-blocks-candidates').textContent()) ?? '';
     for (const u of SOURCE_USERS[AMBIGUOUS_SOURCE]) assert.ok(seen.includes(`${u.username} (${u.userId}), 12 activities`), seen);
   });
@@ -177,7 +190,31 @@ describe('Flowmon blocks sidebar: held blocks decided by a person (headless Chro
     assert.ok(overflow.scrollWidth <= overflow.clientWidth, JSON.stringify(overflow));
     assert.equal(overflow.sticking, 0, 'no row content beyond the right edge');
     mkdirSync(screenshots, { recursive: true });
+    await page.locator('#flowmon-blocks-scroll').evaluate((el) => el.scrollTo(0, 0));
     await page.locator('#red-ui-sidebar').screenshot({ path: join(screenshots, 'sidebar-decisions.png') });
+  });
+
+  it('shows user names and event text that are markup as literal text, in the row and in the user choice', async () => {
+    const all = await list();
+    const markup = all.filter((e) => e.state === 'held' && isMarkupTarget(e.target));
+    assert.equal(markup.length, 2, 'the LoadMaster block and the ambiguous CryptoSpike user');
+    for (const e of markup) {
+      assert.equal(await heldRow(e.id).locator('.flowmon-blocks-description').textContent(), MARKUP_DESCRIPTION);
+    }
+    const user = markup.find((e) => e.hold?.reason === 'ambiguous')!;
+    const seen = (await heldRow(user.id).locator('.flowmon-blocks-candidates').textContent()) ?? '';
+    for (const u of MARKUP_USERS) assert.ok(seen.includes(`${u.username} (${u.userId}), 5 activities`), seen);
+    await heldRow(user.id).locator('.flowmon-blocks-approve').click();
+    const dialog = page.locator('.flowmon-blocks-choose-dialog');
+    await dialog.waitFor({ state: 'visible', timeout: 10000 });
+    const options = await dialog.locator('select.flowmon-blocks-candidate option').allTextContents();
+    assert.deepEqual(options, MARKUP_USERS.map((u) => `${u.username} (${u.userId}), 5 activities`));
+    await dialog.locator('.flowmon-blocks-choose-cancel').click();
+    await dialog.waitFor({ state: 'detached', timeout: 10000 });
+    assert.equal(await heldRow(user.id).count(), 1, 'cancelled: still held');
+    await page.waitForTimeout(500); // an onerror handler would have run by now
+    assert.equal(await page.evaluate(() => (window as Win).__pwned), undefined, 'markup ran in the editor');
+    assert.equal(await page.locator('#flowmon-blocks img').count(), 0, 'markup became elements');
   });
 
   it('Approve applies one held block: it reaches the LoadMaster, shows as active and records who decided', async () => {
@@ -194,7 +231,7 @@ describe('Flowmon blocks sidebar: held blocks decided by a person (headless Chro
     const entry = (await list()).find((e) => e.id === target.id)!;
     assert.deepEqual(entry.decision?.by, { kind: 'user', name: 'admin' });
     await waitFor('the notification', async () => ((await notes()).some((n) => n.includes(`Approved ${address}`)) ? true : undefined));
-    assert.equal(await page.locator('#flowmon-blocks-held-count').textContent(), '8');
+    assert.equal(await page.locator('#flowmon-blocks-held-count').textContent(), String(HELD - 1));
   });
 
   it('Discard ends another: nothing reaches the appliance', async () => {
@@ -212,7 +249,7 @@ describe('Flowmon blocks sidebar: held blocks decided by a person (headless Chro
   });
 
   it('Approve on an ambiguous user asks which of the candidates, and blocks only that user', async () => {
-    const entry = (await list()).find((e) => e.state === 'held' && e.hold?.reason === 'ambiguous')!;
+    const entry = (await list()).find((e) => e.state === 'held' && e.hold?.reason === 'ambiguous' && e.target === AMBIGUOUS_SOURCE)!;
     const [first, second] = SOURCE_USERS[AMBIGUOUS_SOURCE];
     await heldRow(entry.id).locator('.flowmon-blocks-approve').click();
     const dialog = page.locator('.flowmon-blocks-choose-dialog');
@@ -229,6 +266,21 @@ describe('Flowmon blocks sidebar: held blocks decided by a person (headless Chro
     assert.equal(after.decision?.userId, second.userId);
     assert.equal((await list()).find((e) => e.id === entry.id)?.state, 'approved');
     await waitFor('the user in the active blocks', async () => ((await blockRow(after.id).count()) === 1 ? true : undefined));
+  });
+
+  it('"Discard selected" discards the ticked rows after a confirmation with the count', async () => {
+    const ticked = (await list()).filter((e) => e.state === 'held' && isMarkupTarget(e.target));
+    for (const e of ticked) await heldRow(e.id).locator('.flowmon-blocks-select').check();
+    const asked = dialogs.length;
+    await page.locator('.flowmon-blocks-discard-selected').click();
+    await waitFor('the confirmation', () => dialogs.length > asked);
+    assert.equal(dialogs[asked], `Discard ${ticked.length} held blocks (the selected ones)?`);
+    for (const e of ticked) {
+      await waitFor(`${e.target} discarded`, async () => ((await list()).find((x) => x.id === e.id)?.state === 'discarded' ? true : undefined));
+    }
+    assert.ok(!lmListed().includes(`${MARKUP_SOURCE}/32`));
+    for (const u of MARKUP_USERS) assert.equal(csBlocked(u.userId), false);
+    await waitFor('the rows among the finished ones', async () => ((await heldRow(ticked[0].id).count()) === 0 ? true : undefined));
   });
 
   it('"Approve all matching" approves every held block the filter matches, after a confirmation with the count', async () => {
@@ -251,6 +303,7 @@ describe('Flowmon blocks sidebar: held blocks decided by a person (headless Chro
       (await notes()).some((n) => n.includes(`${matching.length} approved; not held any more: 0, unknown: 0, refused: 0`)) ? true : undefined,
     );
     await page.locator('#flowmon-blocks-filter').fill('');
+    await page.locator('#flowmon-blocks-scroll').evaluate((el) => el.scrollTo(0, 0));
     await page.waitForTimeout(500);
     await page.locator('#red-ui-sidebar').screenshot({ path: join(screenshots, 'sidebar-active.png') });
     assert.equal(await page.evaluate(() => (window as Win).__notesAsString), 0, 'every notification is an element filled as text');
