@@ -14,7 +14,7 @@ import { tmpRoot } from '../../demo/paths';
 import { CSV_COLUMNS } from '../../lib/history/query';
 import type { HistoryRecord } from '../../lib/history/record';
 import { hasChromium, openBrowser, type EditorBrowser } from './support/browser';
-import { startMainExample, waitFor, type MainExample } from './support/main-example';
+import { startMainExample, waitFor, type BlockEntry, type MainExample } from './support/main-example';
 
 const screenshots = join(tmpRoot, 'screenshots');
 const HOUR = 3_600_000;
@@ -24,15 +24,10 @@ const USER_SOURCE = '192.0.2.10';
 const MARKUP = '<img src=x onerror="window.__pwned=1">';
 type Win = any;
 
-interface Entry {
-  id: string;
-  kind: string;
+interface Entry extends BlockEntry {
   configId: string;
   scope: string;
-  target: string;
-  state: string;
   hits: number;
-  eventIds: string[];
 }
 
 interface HistoryPage {
