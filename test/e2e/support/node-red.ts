@@ -48,6 +48,11 @@ process.on('exit', () => {
   for (const child of liveChildren) child.kill('SIGKILL');
 });
 
+function closedConnection(err: unknown): boolean {
+  const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
+  return cause?.code === 'UND_ERR_SOCKET' || cause?.code === 'ECONNRESET' || /other side closed/.test(cause?.message ?? '');
+}
+
 export class NodeRed {
   private child?: ChildProcess;
   private exited?: Promise<number | null>;
@@ -139,11 +144,20 @@ export class NodeRed {
   }
 
   async request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
-    return fetch(`${this.baseUrl}${path.startsWith('/') ? path : `/${path}`}`, {
-      method,
-      headers: { Accept: 'application/json', ...(body === undefined ? {} : { 'Content-Type': 'application/json' }), ...headers },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    const send = () =>
+      fetch(`${this.baseUrl}${path.startsWith('/') ? path : `/${path}`}`, {
+        method,
+        headers: { Accept: 'application/json', ...(body === undefined ? {} : { 'Content-Type': 'application/json' }), ...headers },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    try {
+      return await send();
+    } catch (err) {
+      // A GET may meet a kept-alive connection the server closed while this process was busy (a long wait that
+      // parses the log): sent again once on a new connection, as a browser does. Anything else is the answer.
+      if (method !== 'GET' || !closedConnection(err)) throw err;
+      return send();
+    }
   }
 
   async getJson<T>(path: string): Promise<T> {
