@@ -3,6 +3,7 @@ import type { DecideResult, DecideStatus } from '../../lib/decisions/types';
 import { getRegistry, RuntimeRegistry } from '../../lib/registry';
 import { plainText } from '../../lib/text/plain-text';
 import { countResults, decideRequest, readInput } from './request';
+import { coalesce } from '../../lib/timing/coalesce';
 
 type Send = (msg: NodeMessageInFlow) => void;
 
@@ -25,7 +26,6 @@ export = function (RED: NodeAPI) {
     // Who decided, as recorded on the entry and announced: this node's name, or its id.
     const by = plainText(def.name, 128) || node.id;
     let last: { text: string; fill: 'green' | 'yellow' | 'red' } | undefined;
-    let statusTimer: NodeJS.Timeout | undefined;
 
     function showStatus(): void {
       const held = registry.summary().held;
@@ -37,13 +37,8 @@ export = function (RED: NodeAPI) {
       );
     }
 
-    function scheduleStatus(): void {
-      if (statusTimer) return;
-      statusTimer = setTimeout(() => {
-        statusTimer = undefined;
-        showStatus();
-      }, 500);
-    }
+    const statusUpdate = coalesce(() => showStatus(), 500);
+    const scheduleStatus = (): void => statusUpdate.schedule();
 
     function remember(results: readonly DecideResult[]): void {
       if (results.length === 1) {
@@ -90,7 +85,7 @@ export = function (RED: NodeAPI) {
     registry.on('change', scheduleStatus);
     node.on('close', (_removed: boolean, done: () => void) => {
       registry.off('change', scheduleStatus);
-      if (statusTimer) clearTimeout(statusTimer);
+      statusUpdate.cancel();
       done();
     });
 

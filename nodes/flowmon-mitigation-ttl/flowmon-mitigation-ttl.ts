@@ -7,6 +7,7 @@ import type { DecisionEvent } from '../../lib/decisions/types';
 import { heldLabel } from '../../lib/decisions/held-label';
 import { reconcile } from '../../lib/lifecycle/reconcile';
 import { EscalationPolicy, escalate, formatDuration, parseTtl, toSeconds, TtlUnit } from '../../lib/lifecycle/ttl';
+import { coalesce } from '../../lib/timing/coalesce';
 
 interface TtlNodeDef extends NodeDef {
   ttl: number | string;
@@ -66,8 +67,9 @@ export = function (RED: NodeAPI) {
       : undefined;
     if (policy) registry.ensureRetention(2 * policy.lookbackSeconds * 1000);
     const reconcileMs = Math.max(0, Number(def.reconcile ?? 15)) * 60_000;
-    let statusTimer: NodeJS.Timeout | undefined;
     let reconcileTimer: NodeJS.Timeout | undefined;
+    const statusUpdate = coalesce(() => showStatus(), 500);
+    const scheduleStatus = (): void => statusUpdate.schedule();
     liveNodes.add(node.id);
 
     const responsible = (owner: string | undefined): boolean =>
@@ -89,14 +91,6 @@ export = function (RED: NodeAPI) {
       node.send(msg);
     };
     registry.decisions.on('decision', onDecision);
-
-    function scheduleStatus(): void {
-      if (statusTimer) return;
-      statusTimer = setTimeout(() => {
-        statusTimer = undefined;
-        showStatus();
-      }, 500);
-    }
 
     function showStatus(): void {
       const s = registry.summary((e) => responsible(e.owner));
@@ -218,7 +212,7 @@ export = function (RED: NodeAPI) {
       registry.off('change', onChange);
       registry.decisions.off('decision', onDecision);
       liveNodes.delete(node.id);
-      if (statusTimer) clearTimeout(statusTimer);
+      statusUpdate.cancel();
       if (reconcileTimer) clearTimeout(reconcileTimer);
       done();
     });
