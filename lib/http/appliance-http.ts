@@ -1,6 +1,6 @@
 import type { TLSSocket } from 'node:tls';
 import { Pool, buildConnector, errors as undiciErrors } from 'undici';
-import { ApplianceConnectionError, ApplianceTlsError } from './errors';
+import { ApplianceConnectionError, ApplianceTlsError, connectionFailure } from './errors';
 import { TlsSettings, normaliseFingerprint } from './tls';
 
 export interface ApplianceHttpOptions {
@@ -56,7 +56,7 @@ export class ApplianceHttp {
   constructor(options: ApplianceHttpOptions) {
     const url = new URL(options.baseUrl);
     if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-      throw new Error(`appliance URL must be https://host[:port], got "${options.baseUrl}"`);
+      throw new Error('the appliance URL must be https://host[:port]');
     }
     this.origin = url.origin;
     this.pathPrefix = url.pathname.replace(/\/+$/, '');
@@ -85,7 +85,7 @@ export class ApplianceHttp {
       const text = await reply.body.text();
       return { status: reply.statusCode, headers: reply.headers, text, json: parseJson(text) };
     } catch (err) {
-      throw describeTransportError(err, this.origin);
+      throw describeTransportError(err);
     }
   }
 
@@ -131,14 +131,18 @@ function connectorFor(tls: TlsSettings, timeout: number): buildConnector.connect
     });
 }
 
-function describeTransportError(err: unknown, origin: string): Error {
+/**
+ * Transport failures as fixed texts: the kind and the error code, never the host, port or URL (which may come from
+ * an environment variable) — the node that logs it names its configuration node.
+ */
+function describeTransportError(err: unknown): Error {
   if (err instanceof ApplianceTlsError || err instanceof ApplianceConnectionError) return err;
   const e = err as Error & { code?: string; cause?: Error & { code?: string } };
   if (e?.cause instanceof ApplianceTlsError) return e.cause;
   const code = e?.code ?? e?.cause?.code ?? '';
   const detail = e?.cause?.message ?? e?.message ?? String(err);
   if (TLS_ERROR_CODES.test(code) || /certificate|self[- ]signed|TLS/i.test(detail)) {
-    return new ApplianceTlsError(`TLS check of ${origin} failed: ${detail} (${code || 'tls'})`);
+    return new ApplianceTlsError(`TLS check of the appliance failed: certificate not trusted (${code || 'tls'})`);
   }
   if (
     CONNECTION_ERROR_CODES.has(code) ||
@@ -148,7 +152,7 @@ function describeTransportError(err: unknown, origin: string): Error {
     err instanceof undiciErrors.SocketError ||
     err instanceof undiciErrors.ClientClosedError
   ) {
-    return new ApplianceConnectionError(`${origin} unreachable: ${detail}`, code || e?.name);
+    return new ApplianceConnectionError(`the appliance is unreachable: ${connectionFailure(code || e?.name || '')}`, code || e?.name);
   }
   return e instanceof Error ? e : new Error(String(err));
 }

@@ -45,6 +45,11 @@ const CONNECTION_FAILURES: Array<[RegExp, string]> = [
   [/^(ECONNRESET|EPIPE|UND_ERR_SOCKET|SocketError|ClientClosedError)$/, 'connection dropped'],
 ];
 
+/** The kind of a connection failure, from its error code (no host, no port). */
+export function connectionFailure(code: string): string {
+  return CONNECTION_FAILURES.find(([pattern]) => pattern.test(code))?.[1] ?? 'unreachable';
+}
+
 /**
  * A fixed text for a failed appliance call: what kind of failure it was, never a host, a URL, a credential or an
  * echoed reply body. For answers that may not carry anything read from the environment or a credential.
@@ -55,10 +60,7 @@ export function failureCategory(err: unknown): string {
       ? 'certificate fingerprint mismatch (the appliance presented another certificate than the pinned one)'
       : 'TLS certificate not trusted (pin its fingerprint or give its CA)';
   }
-  if (err instanceof ApplianceConnectionError) {
-    const code = err.code ?? '';
-    return CONNECTION_FAILURES.find(([pattern]) => pattern.test(code))?.[1] ?? 'unreachable';
-  }
+  if (err instanceof ApplianceConnectionError) return connectionFailure(err.code ?? '');
   if (err instanceof ApplianceResponseError) {
     if (err.status === 401) return 'HTTP 401: credentials rejected';
     if (err.status === 403) return 'HTTP 403: permission denied';

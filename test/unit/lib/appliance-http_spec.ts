@@ -83,6 +83,20 @@ describe('lib/http ApplianceHttp', () => {
     await assert.rejects(slow.request('GET', '/slow'), (err: Error) => err instanceof ApplianceConnectionError && /unreachable/.test(err.message));
   });
 
+  it('names neither the host nor the port in transport errors (the URL may come from an environment variable)', async () => {
+    const closed = await startHttpsServer(() => undefined);
+    const url = new URL(closed.url);
+    await closed.close();
+    const refused = await client({ tlsMode: 'insecure' }, closed.url).request('GET', '/').catch((err: Error) => err);
+    assert.ok(refused instanceof ApplianceConnectionError);
+    assert.equal(refused.message, 'the appliance is unreachable: connection refused');
+    const untrusted = await client({}).request('GET', '/').catch((err: Error) => err);
+    assert.ok(untrusted instanceof ApplianceTlsError);
+    for (const err of [refused, untrusted]) {
+      assert.ok(!err.message.includes(url.hostname) && !err.message.includes(url.port), err.message);
+    }
+  });
+
   it('validates TLS settings with clear messages', () => {
     assert.throws(() => resolveTlsSettings({ tlsMode: 'fingerprint', tlsFingerprint: 'abc' }), /64 hex digits/);
     assert.throws(() => resolveTlsSettings({ tlsMode: 'ca' }), /needs the CA certificate/);
