@@ -66,7 +66,7 @@ function blockDraft(e: RegistryEntry): RecordDraft {
 }
 
 function releaser(e: RegistryEntry): Actor {
-  if (e.releasedBy === 'manual') return { actorKind: 'user', actor: '', cause: 'person' };
+  if (e.releasedBy === 'manual') return { actorKind: 'user', actor: e.releaseRequestedBy ?? '', cause: 'person' };
   if (e.releasedBy === 'flow') return { actorKind: 'flow', actor: e.owner ?? '', cause: 'flow' };
   return { ...PACKAGE, cause: 'expiry' };
 }

@@ -55,6 +55,8 @@ export interface RegistryEntry {
   lastError?: string;
   releasedAt?: number;
   releasedBy?: ReleasedBy;
+  /** The editor user who asked for a manual release (adminAuth name, or "anonymous"). */
+  releaseRequestedBy?: string;
   /** Why and since when the block waits for a person; kept after the decision (also once applied). */
   hold?: HoldInfo;
   /** The decision taken on the held block. */
@@ -120,6 +122,7 @@ export function boundEntry(e: RegistryEntry): RegistryEntry {
   for (const id of ids.slice(1).slice(-MAX_EVENT_IDS)) addEventId(e.eventIds, id);
   e.blocks = e.blocks.filter((t) => typeof t === 'number').slice(-MAX_BLOCK_HISTORY);
   if (e.label !== undefined) e.label = labelText(e.label);
+  if (e.releaseRequestedBy !== undefined) e.releaseRequestedBy = labelText(e.releaseRequestedBy);
   if (e.lastError !== undefined) e.lastError = errorText(e.lastError);
   if (e.owner !== undefined && (typeof e.owner !== 'string' || e.owner.length > MAX_OWNER_LENGTH)) delete e.owner;
   if (e.hold !== undefined) e.hold = boundHold(e.hold);

@@ -68,7 +68,9 @@ export class RuntimeRegistry extends MitigationRegistry {
     }
   }
 
-  releaseNow(id: string): Promise<ReleaseResult> {
+  /** A person's release (`requester`: their name), by the same path as expiry. */
+  releaseNow(id: string, requester?: string): Promise<ReleaseResult> {
+    if (requester !== undefined) this.noteReleaseRequester(id, requester);
     return this.scheduler.releaseNow(id, 'manual');
   }
 

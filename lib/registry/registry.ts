@@ -370,6 +370,12 @@ export class MitigationRegistry extends EventEmitter {
     return this.commit(e, 'releasing');
   }
 
+  /** Who asked for a manual release; kept on the entry (journaled with the release) for the history. */
+  noteReleaseRequester(id: string, name: string): void {
+    const e = this.byId.get(id);
+    if (e) e.releaseRequestedBy = labelText(name);
+  }
+
   markReleased(id: string, by: ReleasedBy): Promise<void> {
     const e = this.byId.get(id);
     // A held block was never applied under its key: there is nothing to release.

@@ -16,6 +16,17 @@ export const SNAPSHOT_LIMIT = 1000;
 export interface ApiRequest {
   params: Record<string, string>;
   query: Record<string, unknown>;
+  /** Set by Node-RED's needsPermission with adminAuth: a named user, or the default (anonymous) user. */
+  user?: { username?: unknown } | null;
+}
+
+/** The name recorded for a request without a named adminAuth user. */
+export const ANONYMOUS = 'anonymous';
+
+/** Who asks: the adminAuth user's name; "anonymous" without adminAuth or for the default user. */
+export function requesterName(req: ApiRequest): string {
+  const name = req.user?.username;
+  return typeof name === 'string' && name.trim() !== '' ? name : ANONYMOUS;
 }
 
 export interface ApiResponse {
@@ -39,7 +50,7 @@ export interface BlocksSnapshot {
 const PUBLIC_FIELDS = [
   'id', 'kind', 'configId', 'scope', 'target', 'label', 'state', 'simulated', 'firstSeen', 'lastSeen', 'hits',
   'eventIds', 'expiresAt', 'armedAt', 'ttlSeconds', 'blocks', 'owner', 'attempts', 'nextAttemptAt', 'lastError',
-  'releasedAt', 'releasedBy', 'hold', 'decision',
+  'releasedAt', 'releasedBy', 'releaseRequestedBy', 'hold', 'decision',
 ] as const satisfies ReadonlyArray<keyof RegistryEntry>;
 type Undecided = Exclude<keyof RegistryEntry, (typeof PUBLIC_FIELDS)[number]>;
 /**
@@ -119,7 +130,7 @@ export function releaseBlock(registry: RuntimeRegistry) {
         res.status(409).json({ error: entry.lastError ?? 'the appliance config node no longer exists', entry });
         return;
       }
-      const result = await registry.releaseNow(id);
+      const result = await registry.releaseNow(id, requesterName(req));
       const released = publicEntry(result.entry);
       switch (result.status) {
         case 'released':

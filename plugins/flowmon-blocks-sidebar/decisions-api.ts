@@ -11,7 +11,8 @@ import type { DecidedBy, DecideRequest, DecideResult, DecideStatus, DecisionActi
 import type { RuntimeRegistry } from '../../lib/registry';
 import { errorText } from '../../lib/registry/entry';
 import { MAX_CANDIDATE_ID_LENGTH } from '../../lib/registry/hold-bounds';
-import { ApiRequest, ApiResponse, BLOCKS_ROUTE, publicEntry } from './blocks-api';
+import { ApiRequest, ApiResponse, BLOCKS_ROUTE, publicEntry, requesterName } from './blocks-api';
+export { ANONYMOUS } from './blocks-api';
 
 /** Ids per bulk request. */
 export const MAX_BULK_IDS = 10_000;
@@ -22,7 +23,6 @@ export const MAX_BULK_BODY_BYTES = 1024 * 1024;
 /** A single decision's body: at most `{"userId": "…"}`. */
 export const MAX_ONE_BODY_BYTES = 4 * 1024;
 /** Recorded as who decided when Node-RED runs without adminAuth (or for its anonymous default user). */
-export const ANONYMOUS = 'anonymous';
 
 export const DECISION_ROUTES = {
   approveMany: `${BLOCKS_ROUTE}/approve`,
@@ -44,14 +44,11 @@ export const STATUS_CODES: Record<DecideStatus, number> = {
 export interface DecisionRequest extends ApiRequest {
   body?: unknown;
   headers?: Record<string, string | string[] | undefined>;
-  /** Set by Node-RED's needsPermission with adminAuth: a named user, or the default (anonymous) user. */
-  user?: { username?: unknown } | null;
 }
 
 /** Who decides: the adminAuth user's name; "anonymous" without adminAuth or for the default user. */
 export function decidedBy(req: DecisionRequest): DecidedBy {
-  const name = req.user?.username;
-  return { kind: 'user', name: typeof name === 'string' && name.trim() !== '' ? name : ANONYMOUS };
+  return { kind: 'user', name: requesterName(req) };
 }
 
 /** Why the request's declared body is too large, or null. */

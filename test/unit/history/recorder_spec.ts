@@ -23,7 +23,7 @@ describe('history recorder: every decision from real registry transitions', () =
     try {
       const a = (await registry.arm({ key: key('10.0.0.1/32'), kind, ttlSeconds: 60, eventId: '42' })).entry;
       await registry.arm({ key: key('10.0.0.1/32'), kind, ttlSeconds: 120, eventId: '43' });
-      await registry.releaseNow(a.id);
+      await registry.releaseNow(a.id, 'carol');
       const b = (await registry.arm({ key: key('10.0.0.2/32'), kind, ttlSeconds: 60 })).entry;
       await registry.scheduler.releaseNow(b.id, 'expiry');
       const c = (await registry.arm({ key: key('10.0.0.3/32'), kind, ttlSeconds: 60, owner: 'ttl-node' })).entry;
@@ -68,7 +68,7 @@ describe('history recorder: every decision from real registry transitions', () =
       assert.deepEqual(new Set(all.map((r) => r.action)), new Set(HISTORY_ACTIONS));
       const of = (target: string) => all.filter((r) => r.target === target).map((r) => `${r.action}/${r.actorKind}:${r.actor}/${r.cause ?? ''}`);
 
-      assert.deepEqual(of('10.0.0.1/32'), ['blocked/package:flowmon-response/', 'extended/package:flowmon-response/', 'released/user:/person']);
+      assert.deepEqual(of('10.0.0.1/32'), ['blocked/package:flowmon-response/', 'extended/package:flowmon-response/', 'released/user:carol/person']);
       assert.deepEqual(of('10.0.0.2/32'), ['blocked/package:flowmon-response/', 'released/package:flowmon-response/expiry']);
       assert.deepEqual(of('10.0.0.3/32'), ['blocked/package:flowmon-response/', 'released/flow:ttl-node/flow']);
       assert.deepEqual(of('10.0.0.4/32'), ['blocked/package:flowmon-response/', 'release-failed/package:flowmon-response/']);

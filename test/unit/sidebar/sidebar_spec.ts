@@ -33,6 +33,7 @@ describe('flowmon-blocks-sidebar admin API', function () {
     const res = await helper.request().delete(`/flowmon-response/blocks/${entry.id}`).expect(200);
     assert.equal(res.body.state, 'released');
     assert.equal(res.body.releasedBy, 'manual');
+    assert.equal(res.body.releaseRequestedBy, 'anonymous', 'who asked is recorded (the adminAuth name; anonymous without it)');
     assert.deepEqual(control('lm').releases.map((r) => r.key), [key('10.0.0.6/32')]);
     assert.equal(registry().isActive(key('10.0.0.6/32')), false, 'not re-blocked by stale state');
     await helper.request().delete(`/flowmon-response/blocks/${entry.id}`).expect(200);
