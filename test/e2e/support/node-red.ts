@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { repoRoot, tmpRoot } from '../../../demo/paths';
 
 export interface NodeRedOptions {
-  /** red.js to run; defaults to the dev dependency. */
+  /** red.js to run; defaults to FLOWMON_TEST_RED_JS, else the dev dependency. */
   redJs?: string;
-  /** Node binary; defaults to the one running the tests. */
+  /** Node binary for Node-RED; defaults to FLOWMON_TEST_NODE, else the one running the tests. */
   nodeBinary?: string;
   /** Extra environment for the Node-RED process (added to this process's environment). */
   env?: Record<string, string>;
@@ -40,6 +40,19 @@ export async function freePort(): Promise<number> {
 export function freshDir(prefix: string): string {
   mkdirSync(tmpRoot, { recursive: true });
   return mkdtempSync(join(tmpRoot, `${prefix}-`));
+}
+
+/**
+ * The Node-RED child processes of the end-to-end, fault and security suites: FLOWMON_TEST_RED_JS (a red.js) and
+ * FLOWMON_TEST_NODE (a Node binary) run them on another Node-RED or Node; unset, the dev dependency on the Node
+ * that runs the tests. The tests themselves keep running on that Node.
+ */
+export function defaultRedJs(): string {
+  return process.env.FLOWMON_TEST_RED_JS || join(repoRoot, 'node_modules', 'node-red', 'red.js');
+}
+
+export function defaultNodeBinary(): string {
+  return process.env.FLOWMON_TEST_NODE || process.execPath;
 }
 
 // A test run that ends abruptly (mocha --exit, a crash) must not leave Node-RED processes behind.
@@ -103,8 +116,8 @@ export class NodeRed {
 
   private async launch(): Promise<void> {
     const settingsFile = this.writeSettings();
-    const redJs = this.options.redJs ?? join(repoRoot, 'node_modules', 'node-red', 'red.js');
-    const child = spawn(this.options.nodeBinary ?? process.execPath, [redJs, '-u', this.userDir, '-s', settingsFile], {
+    const redJs = this.options.redJs ?? defaultRedJs();
+    const child = spawn(this.options.nodeBinary ?? defaultNodeBinary(), [redJs, '-u', this.userDir, '-s', settingsFile], {
       cwd: this.userDir,
       env: { ...process.env, ...this.options.env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,11 +1,12 @@
 // A real Node-RED child process with adminAuth (users `admin`: "*" and `viewer`: "read"), loading the package under
 // test through nodesDir. SECURITY_PACKAGE_DIR points the suite at another checkout of the package (built), e.g. an
-// older commit, to show that each test fails on the behaviour it guards against.
+// older commit, to show that each test fails on the behaviour it guards against. FLOWMON_TEST_RED_JS and
+// FLOWMON_TEST_NODE choose the Node-RED and the Node it runs on, as for the end-to-end harness.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { repoRoot } from '../../../demo/paths';
-import { freePort, freshDir } from '../../e2e/support/node-red';
+import { defaultNodeBinary, defaultRedJs, freePort, freshDir } from '../../e2e/support/node-red';
 
 const bcrypt = require('bcryptjs') as { hashSync(password: string, rounds: number): string };
 
@@ -96,7 +97,7 @@ export class SecureNodeRed {
     };
     const settingsFile = join(this.userDir, 'settings.js');
     writeFileSync(settingsFile, `module.exports = ${JSON.stringify(settings, null, 2)};\n`);
-    const child = spawn(process.execPath, [join(repoRoot, 'node_modules', 'node-red', 'red.js'), '-u', this.userDir, '-s', settingsFile], {
+    const child = spawn(defaultNodeBinary(), [defaultRedJs(), '-u', this.userDir, '-s', settingsFile], {
       cwd: this.userDir,
       env: { ...process.env, ...this.options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
