@@ -158,7 +158,9 @@ describe('Flowmon blocks sidebar: held blocks decided by a person (headless Chro
   it('lists the held blocks under "Needs a decision" with a count, the reason, the event and the time to decide', async () => {
     await waitFor('the held rows', async () => ((await heldRows().count()) === HELD ? true : undefined));
     assert.equal(await page.locator('#flowmon-blocks-held-count').textContent(), String(HELD));
-    assert.equal(await page.locator('#red-ui-tab-flowmon-blocks .flowmon-blocks-tab-badge').textContent(), String(HELD));
+    // Node-RED 3/4 put it in the tab's label, Node-RED 5 on the tab's icon button.
+    const tabBadge = page.locator('#red-ui-tab-flowmon-blocks .flowmon-blocks-tab-badge, button[data-tab-id="flowmon-blocks"] .flowmon-blocks-tab-badge');
+    assert.equal(await tabBadge.first().textContent(), String(HELD));
     assert.equal(await page.locator('#flowmon-blocks-table tr[data-id]').count(), STORM_CAP, 'the active blocks below');
     const all = await list();
     const storm = all.find((e) => e.state === 'held' && e.hold?.reason === 'storm' && e.target.startsWith('203.0.113.'))!;
