@@ -97,6 +97,12 @@ export class NodeRed {
     return this.child !== undefined;
   }
 
+  /** The Node-RED process id (e.g. for its memory figures). */
+  get pid(): number {
+    if (!this.child?.pid) throw new Error('Node-RED is not running');
+    return this.child.pid;
+  }
+
   private writeSettings(): string {
     const settings = {
       uiPort: this.port,
@@ -146,7 +152,8 @@ export class NodeRed {
       if (!this.child) throw new Error(`Node-RED exited during start-up:\n${this.output}`);
       try {
         const res = await fetch(`${this.baseUrl}/settings`, { signal: AbortSignal.timeout(2000) });
-        if (res.ok) return;
+        // 401: the admin API answers, behind adminAuth.
+        if (res.ok || res.status === 401) return;
       } catch {
         // not listening yet
       }

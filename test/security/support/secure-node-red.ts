@@ -2,11 +2,10 @@
 // test through nodesDir. SECURITY_PACKAGE_DIR points the suite at another checkout of the package (built), e.g. an
 // older commit, to show that each test fails on the behaviour it guards against. FLOWMON_TEST_RED_JS and
 // FLOWMON_TEST_NODE choose the Node-RED and the Node it runs on, as for the end-to-end harness.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { repoRoot } from '../../../demo/paths';
-import { defaultNodeBinary, defaultRedJs, freePort, freshDir } from '../../e2e/support/node-red';
+import { NodeRed } from '../../e2e/support/node-red';
 
 const bcrypt = require('bcryptjs') as { hashSync(password: string, rounds: number): string };
 
@@ -28,109 +27,57 @@ export interface Memory {
   hwmKb: number;
 }
 
-const live = new Set<ChildProcess>();
-process.on('exit', () => {
-  for (const child of live) child.kill('SIGKILL');
-});
-
+/** The Node-RED process (start, log, stop) is the end-to-end harness's; this adds adminAuth and its tokens. */
 export class SecureNodeRed {
-  private child?: ChildProcess;
-  private exited?: Promise<void>;
-  private output = '';
   private tokens = new Map<UserName, string>();
 
-  private constructor(
-    readonly userDir: string,
-    readonly port: number,
-    private readonly options: SecureNodeRedOptions,
-  ) {}
+  private constructor(private readonly nr: NodeRed) {}
 
   static async start(options: SecureNodeRedOptions = {}): Promise<SecureNodeRed> {
-    const nr = new SecureNodeRed(freshDir('security-node-red'), await freePort(), options);
-    await nr.launch();
-    return nr;
+    const nr = await NodeRed.start({
+      env: options.env,
+      startTimeoutMs: options.startTimeoutMs,
+      settings: {
+        credentialSecret: 'security-credential-secret',
+        nodesDir: [packageDir],
+        adminAuth: {
+          type: 'credentials',
+          users: [
+            { username: 'admin', password: HASHES.admin, permissions: '*' },
+            { username: 'viewer', password: HASHES.viewer, permissions: 'read' },
+          ],
+        },
+        ...options.settings,
+      },
+    });
+    return new SecureNodeRed(nr);
   }
 
   get baseUrl(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return this.nr.baseUrl;
+  }
+
+  get port(): number {
+    return this.nr.port;
+  }
+
+  get userDir(): string {
+    return this.nr.userDir;
   }
 
   get log(): string {
-    return this.output;
+    return this.nr.log;
   }
 
   get running(): boolean {
-    return this.child !== undefined;
-  }
-
-  /** The Node-RED process id (for its memory figures). */
-  get pid(): number {
-    if (!this.child?.pid) throw new Error('Node-RED is not running');
-    return this.child.pid;
+    return this.nr.running;
   }
 
   /** VmRSS and VmHWM of the Node-RED process, in kB. */
   memory(): Memory {
-    const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
+    const status = readFileSync(`/proc/${this.nr.pid}/status`, 'utf8');
     const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
     return { rssKb: kb('VmRSS'), hwmKb: kb('VmHWM') };
-  }
-
-  private async launch(): Promise<void> {
-    const settings = {
-      uiPort: this.port,
-      uiHost: '127.0.0.1',
-      flowFile: 'flows.json',
-      credentialSecret: 'security-credential-secret',
-      nodesDir: [packageDir],
-      editorTheme: { tours: false },
-      telemetry: { enabled: false },
-      logging: { console: { level: 'info', metrics: false, audit: false } },
-      adminAuth: {
-        type: 'credentials',
-        users: [
-          { username: 'admin', password: HASHES.admin, permissions: '*' },
-          { username: 'viewer', password: HASHES.viewer, permissions: 'read' },
-        ],
-      },
-      ...this.options.settings,
-    };
-    const settingsFile = join(this.userDir, 'settings.js');
-    writeFileSync(settingsFile, `module.exports = ${JSON.stringify(settings, null, 2)};\n`);
-    const child = spawn(defaultNodeBinary(), [defaultRedJs(), '-u', this.userDir, '-s', settingsFile], {
-      cwd: this.userDir,
-      env: { ...process.env, ...this.options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    this.child = child;
-    live.add(child);
-    const collect = (chunk: Buffer): void => {
-      this.output += chunk.toString();
-    };
-    child.stdout!.on('data', collect);
-    child.stderr!.on('data', collect);
-    this.exited = new Promise((ok) =>
-      child.once('exit', (code, signal) => {
-        this.output += `\n[node-red exited: code ${code}, signal ${signal}]\n`;
-        this.child = undefined;
-        live.delete(child);
-        ok();
-      }),
-    );
-    const deadline = Date.now() + (this.options.startTimeoutMs ?? 60000);
-    while (Date.now() < deadline) {
-      if (!this.child) throw new Error(`Node-RED exited during start-up:\n${this.output}`);
-      try {
-        // Public with adminAuth: it says which login scheme the editor uses.
-        const res = await fetch(`${this.baseUrl}/auth/login`, { signal: AbortSignal.timeout(2000) });
-        if (res.ok && /"credentials"/.test(await res.text())) return;
-      } catch {
-        // not listening yet
-      }
-      await new Promise((ok) => setTimeout(ok, 200));
-    }
-    child.kill('SIGKILL');
-    throw new Error(`Node-RED did not start:\n${this.output}`);
   }
 
   /** An access token for the user (POST /auth/token, as node-red-admin gets one). */
@@ -174,19 +121,10 @@ export class SecureNodeRed {
   }
 
   async waitForLog(pattern: RegExp, timeoutMs = 15000, fromIndex = 0): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!pattern.test(this.output.slice(fromIndex))) {
-      if (Date.now() > deadline) throw new Error(`log never matched ${pattern}:\n${this.output.slice(fromIndex)}`);
-      await new Promise((ok) => setTimeout(ok, 100));
-    }
+    await this.nr.waitForLog(pattern, timeoutMs, fromIndex);
   }
 
   async stop(): Promise<void> {
-    const child = this.child;
-    if (!child) return;
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15000);
-    await this.exited;
-    clearTimeout(timer);
+    await this.nr.stop(15000);
   }
 }
