@@ -8,6 +8,8 @@
  * - `flowmon_decisions_total{appliance,action}`: history records by action (blocked, released, held, …).
  * - `flowmon_appliance_calls_total{appliance,operation,result}` and `flowmon_appliance_call_duration_seconds`.
  * - `flowmon_queue_depth{appliance}`: calls waiting or in flight per appliance, read at scrape time.
+ * - `flowmon_store_up` (1 while the store answers) and `flowmon_releaser` (1 on the instance that runs expiry, release
+ *   retries and decide-by defaults: exactly one instance of a PostgreSQL cluster, always 1 with the journal).
  *
  * `appliance` is the config node's name (its id when it has none), cut to 128 characters.
  */
@@ -29,6 +31,8 @@ export interface MetricsSources {
   /** The package's appliance config nodes with the depth of their call queue. */
   queues(): Iterable<{ configId: string; depth: number }>;
   applianceName(configId: string): string;
+  /** The store's state, read at scrape time. */
+  store?(): { up: boolean; releaser: boolean };
   /** Announces each history record (HistoryStore). */
   history?: { on(event: 'record', fn: (r: HistoryRecord) => void): unknown; off(event: 'record', fn: (r: HistoryRecord) => void): unknown };
 }
@@ -76,6 +80,25 @@ export class FlowmonMetrics {
         for (const q of sources.queues()) this.inc({ appliance: name(q.configId) }, q.depth);
       },
     });
+    const store = sources.store;
+    if (store) {
+      new Gauge({
+        name: 'flowmon_store_up',
+        help: 'Whether the store (the embedded journal or PostgreSQL) answers: 1 or 0',
+        registers,
+        collect() {
+          this.set(store().up ? 1 : 0);
+        },
+      });
+      new Gauge({
+        name: 'flowmon_releaser',
+        help: 'Whether this instance runs expiry, release retries and decide-by defaults: 1 or 0',
+        registers,
+        collect() {
+          this.set(store().releaser ? 1 : 0);
+        },
+      });
+    }
     this.events = new Counter({
       name: 'flowmon_events_total',
       help: 'ADS events accepted, rejected (unreadable) and filtered out; inputs refused as unauthorized or too large',

@@ -5,6 +5,7 @@
 import * as path from 'node:path';
 import { applianceName, getHistory, HistoryRuntime } from '../history';
 import { getRegistry } from '../registry';
+import { getStore } from '../store';
 import { FlowmonMetrics } from './metrics';
 
 /** What the metrics need of RED besides the registry's parts: the deployed nodes' definitions. */
@@ -49,6 +50,10 @@ export function getMetrics(red: MetricsRuntime): FlowmonMetrics {
     queues: () => applianceQueues(red),
     applianceName: (configId) => applianceName(red, configId),
     history: getHistory(red).store,
+    store: () => {
+      const store = getStore(red);
+      return { up: store.unavailable === undefined, releaser: store.leadership.isLeader };
+    },
   });
   metrics.start();
   runtimes.set(id, metrics);

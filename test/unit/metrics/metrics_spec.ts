@@ -126,6 +126,21 @@ describe('Prometheus metrics', () => {
     }
   });
 
+  it('reports whether the store answers and whether this instance is the releaser, read at each scrape', async () => {
+    const state = { up: true, releaser: true };
+    const own = new FlowmonMetrics({ entries: () => [], queues: () => [], applianceName: name, store: () => state });
+    const read = async () => {
+      const { types, samples } = parseExposition(await own.text());
+      assert.equal(types.get('flowmon_store_up'), 'gauge');
+      assert.equal(types.get('flowmon_releaser'), 'gauge');
+      return [samples.get('flowmon_store_up'), samples.get('flowmon_releaser')];
+    };
+    assert.deepEqual(await read(), [1, 1]);
+    state.up = false;
+    state.releaser = false;
+    assert.deepEqual(await read(), [0, 0]);
+  });
+
   it('uses a registry of its own: the global prom-client registry stays empty', async () => {
     const promClient = await import('prom-client');
     assert.deepEqual(promClient.register.getMetricsAsArray(), []);
