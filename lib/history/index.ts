@@ -1,19 +1,20 @@
 /**
- * One decision history per Node-RED runtime (per user directory), created lazily by `getHistory(RED)` next to the
- * registry it follows: `flowmon-response/flowmon-response-history.jsonl` in the user directory (0600 in 0700).
+ * One decision history per store (per user directory for the embedded journal, per database for PostgreSQL), created
+ * lazily by `getHistory(RED)` next to the registry it follows: with the journal,
+ * `flowmon-response/flowmon-response-history.jsonl` in the user directory (0600 in 0700).
  * Retention: `flowmonResponse.historyRetentionDays` in settings.js (default 90, 1 to 3650).
  */
-import * as path from 'node:path';
-import { dataFile } from '../durable/private-files';
 import { getRegistry, RuntimeLike } from '../registry';
+import { getStore, StoreRuntime } from '../store';
+import type { Store } from '../store/types';
 import { HistoryRecorder } from './recorder';
 import { DEFAULT_RETENTION_DAYS, HistoryStore, MAX_RETENTION_DAYS } from './store';
 
-export const HISTORY_FILE = 'flowmon-response-history.jsonl';
+export { HISTORY_FILE } from './journal-backend';
 
-/** The parts of RED the history uses: the registry's, and the package's settings from settings.js. */
+/** The parts of RED the history uses: the registry's, the store's, and the package's settings from settings.js. */
 export interface HistoryRuntime extends RuntimeLike {
-  settings: RuntimeLike['settings'] & { flowmonResponse?: { historyRetentionDays?: unknown } };
+  settings: RuntimeLike['settings'] & StoreRuntime['settings'] & { flowmonResponse?: { historyRetentionDays?: unknown } };
 }
 
 /** The retention in days from settings.js, or the default with a warning when it is not a number of days in range. */
@@ -31,31 +32,29 @@ export function applianceName(red: RuntimeLike, configId: string): string {
   return typeof node?.name === 'string' && node.name.trim() ? node.name : configId;
 }
 
-const recorders = new Map<string, HistoryRecorder>();
+const recorders = new Map<Store, HistoryRecorder>();
 
 /** The runtime's history recorder (started), created with its store on first use. */
 export function getHistory(red: HistoryRuntime): HistoryRecorder {
-  const dir = red.settings?.userDir;
-  const id = dir ? path.resolve(dir) : '';
-  const known = recorders.get(id);
+  const store = getStore(red);
+  const known = recorders.get(store);
   if (known) {
     known.follow(getRegistry(red));
     return known;
   }
   const log = { warn: (m: string) => red.log?.warn(`[flowmon-response] ${m}`) };
-  const store = new HistoryStore({
-    file: dir ? dataFile(dir, HISTORY_FILE, log) : undefined,
+  const history = new HistoryStore({
+    backend: (live) => store.openHistory(live),
     retentionMs: retentionDays(red, log.warn) * 86_400_000,
     log,
-    ownsDir: true,
   });
-  const recorder = new HistoryRecorder(store, getRegistry(red), { applianceName: (configId) => applianceName(red, configId), log });
+  const recorder = new HistoryRecorder(history, getRegistry(red), { applianceName: (configId) => applianceName(red, configId), log });
   recorder.start();
-  recorders.set(id, recorder);
+  recorders.set(store, recorder);
   return recorder;
 }
 
-/** Stops every recorder and closes its journal (a restart, as far as the history can tell). */
+/** Stops every recorder and closes its backend (a restart, as far as the history can tell). */
 export async function closeHistories(): Promise<void> {
   const all = [...recorders.values()];
   recorders.clear();

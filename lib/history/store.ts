@@ -1,15 +1,19 @@
 /**
- * The decision history: records in time order, in memory and in an append-only journal (the registry's Journal: one
- * line per record, group commit with fsync, a torn last line dropped, 0600 in the package's 0700 folder). It is
+ * The decision history: records in time order, in memory and in a backend (the embedded journal: one line per record,
+ * group commit with fsync, a torn last line dropped, 0600 in the package's 0700 folder; or PostgreSQL). It is
  * bounded three ways — a retention (default 90 days), a number of records (200,000) and the bytes of the records
  * as journal lines (64 MiB) — and pruned oldest first, in batches down to 90 % of a bound, so the journal is
  * rewritten (compacted) once per batch rather than at every record.
  *
- * Every appended record is announced as a `record` event (the metrics count decisions from it).
+ * Every record appended here is announced as a `record` event (the metrics count this instance's decisions from it);
+ * a record another instance appended to a shared backend as a `remote-record` event (for live views).
  */
+import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { Journal, JournalLog } from '../durable/journal';
-import { boundRecord, HistoryAction, HistoryRecord, isHistoryRecord } from './record';
+import type { JournalLog } from '../durable/journal';
+import type { HistoryBackend, LiveRecords } from '../store/types';
+import { JournalHistoryBackend, shareRecordStrings } from './journal-backend';
+import { boundRecord, HistoryAction, HistoryRecord } from './record';
 import type { RecordDraft } from './sources';
 
 const DAY = 86_400_000;
@@ -22,8 +26,13 @@ const LOW_WATER = 0.9;
 /** Distinct low-variety strings (appliances, scopes, methods, actors) shared between records before the table is reset. */
 const MAX_SHARED = 10_000;
 
+/** Opens a backend over the store's records (what a journal compaction writes out). */
+export type HistoryBackendOpener = (live: LiveRecords<HistoryRecord>) => HistoryBackend | undefined;
+
 export interface HistoryOptions {
-  /** Journal path; without it the history lives in memory only. */
+  /** Where records are kept; without it (or `file`) the history lives in memory only. */
+  backend?: HistoryBackend | HistoryBackendOpener;
+  /** Journal path, opened as a JournalHistoryBackend when no backend is given. */
   file?: string;
   now?: () => number;
   retentionMs?: number;
@@ -49,11 +58,13 @@ export interface HistoryPage {
   matched: number;
 }
 
-export class HistoryStore extends EventEmitter<{ record: [HistoryRecord] }> {
+export class HistoryStore extends EventEmitter<{ record: [HistoryRecord]; 'remote-record': [HistoryRecord] }> {
+  /** Resolves once the stored records are in memory (at once for the journal, which reads synchronously). */
+  readonly ready: Promise<void>;
   private records: HistoryRecord[] = [];
   private sizes: number[] = [];
   private totalBytes = 0;
-  private readonly journal: Journal<HistoryRecord> | undefined;
+  private readonly backend: HistoryBackend | undefined;
   private readonly now: () => number;
   private readonly retentionMs: number;
   private readonly maxRecords: number;
@@ -69,25 +80,25 @@ export class HistoryStore extends EventEmitter<{ record: [HistoryRecord] }> {
     this.retentionMs = opts.retentionMs ?? DEFAULT_RETENTION_DAYS * DAY;
     this.maxRecords = opts.maxRecords ?? DEFAULT_MAX_RECORDS;
     this.maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
-    this.runTag = `${this.now().toString(36)}.`;
-    if (opts.file) {
-      this.journal = new Journal<HistoryRecord>(opts.file, {
-        // A copy: a prune may splice the array while a compaction writes it out.
-        liveEntries: () => [...this.records],
-        liveCount: () => this.records.length,
-        log: opts.log ?? { warn: () => undefined },
-        isRecord: isHistoryRecord,
-        intern: (r) => this.intern(r),
-        // Records are never rewritten: only the deletes of a prune add lines beyond the live records.
-        compactFactor: 1.25,
-        label: 'history journal',
-        ownsDir: opts.ownsDir,
-      });
-      const loaded = [...this.journal.load().entries.values()].map(boundRecord);
-      loaded.sort((a, b) => a.at - b.at);
-      for (const r of loaded) this.push(r);
-      void this.prune();
+    // The random part keeps ids apart between instances started in the same millisecond.
+    this.runTag = `${this.now().toString(36)}${randomBytes(4).toString('hex')}.`;
+    this.backend = this.openBackend(opts);
+    const backend = this.backend;
+    if (!backend) {
+      this.ready = Promise.resolve();
+      return;
     }
+    const loaded = backend.load();
+    if (Array.isArray(loaded)) {
+      this.loaded(loaded);
+      this.ready = Promise.resolve();
+    } else {
+      this.ready = loaded.then(
+        (records) => this.loaded(records),
+        (err: Error) => opts.log?.warn(`history: could not load the stored records: ${err.message}`),
+      );
+    }
+    backend.onRemote?.((records) => this.insertRemote(records));
   }
 
   get size(): number {
@@ -100,7 +111,7 @@ export class HistoryStore extends EventEmitter<{ record: [HistoryRecord] }> {
   }
 
   get durable(): boolean {
-    return this.journal !== undefined;
+    return this.backend !== undefined;
   }
 
   /** Records a draft now; resolves with the record once it is durable. */
@@ -109,9 +120,8 @@ export class HistoryStore extends EventEmitter<{ record: [HistoryRecord] }> {
     this.intern(r);
     this.push(r);
     this.emit('record', r);
-    const durable = this.journal ? this.journal.putEntry(r) : Promise.resolve();
-    const overBound = this.records.length > this.maxRecords || this.totalBytes > this.maxBytes;
-    return Promise.all([durable, overBound ? this.prune() : 0]).then(() => r);
+    const durable = this.backend ? this.backend.append(r) : Promise.resolve();
+    return Promise.all([durable, this.overBound() ? this.prune() : 0]).then(() => r);
   }
 
   /**
@@ -131,9 +141,8 @@ export class HistoryStore extends EventEmitter<{ record: [HistoryRecord] }> {
     if (n === 0) return Promise.resolve(0);
     const dropped = this.records.splice(0, n);
     this.totalBytes -= this.sizes.splice(0, n).reduce((a, b) => a + b, 0);
-    const journal = this.journal;
-    if (!journal) return Promise.resolve(n);
-    return Promise.all(dropped.map((r) => journal.deleteEntry(r.id))).then(() => n);
+    if (!this.backend) return Promise.resolve(n);
+    return this.backend.delete(dropped.map((r) => r.id)).then(() => n);
   }
 
   /** The records the filter matches, newest first. */
@@ -154,30 +163,71 @@ export class HistoryStore extends EventEmitter<{ record: [HistoryRecord] }> {
   }
 
   flush(): Promise<void> {
-    return this.journal ? this.journal.flush() : Promise.resolve();
+    return this.backend ? this.backend.flush() : Promise.resolve();
   }
 
   close(): Promise<void> {
-    return this.journal ? this.journal.close() : Promise.resolve();
+    return this.backend ? this.backend.close() : Promise.resolve();
   }
 
-  private push(r: HistoryRecord): void {
+  private openBackend(opts: HistoryOptions): HistoryBackend | undefined {
+    // A copy: a prune may splice the array while a compaction writes it out.
+    const live: LiveRecords<HistoryRecord> = { values: () => [...this.records], count: () => this.records.length };
+    if (typeof opts.backend === 'function') return opts.backend(live);
+    if (opts.backend) return opts.backend;
+    if (!opts.file) return undefined;
+    return new JournalHistoryBackend(opts.file, { live, log: opts.log ?? { warn: () => undefined }, ownsDir: opts.ownsDir });
+  }
+
+  /** The stored records, in time order before anything appended while they loaded. */
+  private loaded(stored: HistoryRecord[]): void {
+    const known = new Set(this.records.map((r) => r.id));
+    const merged = stored.filter((r) => !known.has(r.id)).map(boundRecord);
+    for (const r of merged) this.intern(r);
+    merged.push(...this.records);
+    merged.sort((a, b) => a.at - b.at);
+    this.records = [];
+    this.sizes = [];
+    this.totalBytes = 0;
+    for (const r of merged) this.push(r);
+    void this.prune();
+  }
+
+  /** Records other instances appended: into their place in time (usually the end), each once. */
+  private insertRemote(records: HistoryRecord[]): void {
+    for (const stored of records) {
+      const r = boundRecord(stored);
+      let i = this.records.length;
+      while (i > 0 && this.records[i - 1].at > r.at) i--;
+      if (this.holds(r, i)) continue;
+      this.intern(r);
+      this.push(r, i);
+      this.emit('remote-record', r);
+    }
+    if (this.overBound()) void this.prune();
+  }
+
+  /** Whether the record is already among those of its time, which end just before `end`. */
+  private holds(r: HistoryRecord, end: number): boolean {
+    for (let i = end - 1; i >= 0 && this.records[i].at === r.at; i--) if (this.records[i].id === r.id) return true;
+    return false;
+  }
+
+  private overBound(): boolean {
+    return this.records.length > this.maxRecords || this.totalBytes > this.maxBytes;
+  }
+
+  private push(r: HistoryRecord, at = this.records.length): void {
     const size = Buffer.byteLength(JSON.stringify({ p: r })) + 1;
-    this.records.push(r);
-    this.sizes.push(size);
+    this.records.splice(at, 0, r);
+    this.sizes.splice(at, 0, size);
     this.totalBytes += size;
   }
 
   /** Shares the strings that repeat from record to record, to keep 200,000 records small in memory. */
   private intern(r: HistoryRecord): void {
     if (this.shared.size > MAX_SHARED) this.shared = new Map();
-    const share = (v: string) => this.shared.get(v) ?? (this.shared.set(v, v), v);
-    r.configId = share(r.configId);
-    r.appliance = share(r.appliance);
-    r.scope = share(r.scope);
-    r.actor = share(r.actor);
-    if (r.method) r.method = share(r.method);
-    if (r.perspective) r.perspective = share(r.perspective);
+    shareRecordStrings(r, (v) => this.shared.get(v) ?? (this.shared.set(v, v), v));
   }
 }
 

@@ -1,12 +1,14 @@
 import * as path from 'node:path';
-import { dataDir, dataFile } from '../durable/private-files';
+import { dataDir } from '../durable/private-files';
+import { getStore, StoreRuntime } from '../store';
+import type { Store } from '../store/types';
 import { IntakeLedger } from './ledger';
+import { INTAKE_FILE } from './journal-backend';
 import { HooksLike, IntakeTracker } from './tracker';
 
 export { INTAKE_PROPERTY } from './tracker';
+export { INTAKE_FILE } from './journal-backend';
 export type { IntakeRecord } from './ledger';
-
-export const INTAKE_FILE = 'flowmon-response-intake.jsonl';
 
 /** The intake journal of a user directory: in the package's folder (0700), readable by its owner only. */
 export function intakeFile(userDir: string): string {
@@ -14,10 +16,8 @@ export function intakeFile(userDir: string): string {
 }
 
 /** The parts of Node-RED's RED object the intake uses. */
-export interface IntakeRuntime {
-  settings: { userDir?: string };
+export interface IntakeRuntime extends StoreRuntime {
   hooks?: HooksLike;
-  log?: { warn(msg: unknown): void };
 }
 
 export interface Intake {
@@ -25,29 +25,30 @@ export interface Intake {
   tracker: IntakeTracker;
 }
 
-const byUserDir = new Map<string, Intake>();
+/** Per store; null when the store keeps nothing (the journal without a user directory). */
+const byStore = new Map<Store, Intake | null>();
 
 /**
- * One intake ledger per user directory. Without a user directory, or on a runtime without message hooks, events are
- * not journaled (nothing could replay them) and `undefined` is returned.
+ * One intake ledger per store. When nothing can be kept (no user directory for the journal), or on a runtime without
+ * message hooks, events are not recorded (nothing could replay them) and `undefined` is returned.
  */
 export function getIntake(red: IntakeRuntime): Intake | undefined {
-  const userDir = red.settings.userDir;
-  if (!userDir || !red.hooks) return undefined;
-  let intake = byUserDir.get(userDir);
-  if (!intake) {
+  if (!red.hooks) return undefined;
+  const store = getStore(red);
+  let intake = byStore.get(store);
+  if (intake === undefined) {
     const log = { warn: (m: string) => red.log?.warn(`[flowmon-response] ${m}`) };
-    const ledger = new IntakeLedger({ file: dataFile(userDir, INTAKE_FILE, log), log, ownsDir: true });
-    intake = { ledger, tracker: new IntakeTracker(ledger) };
-    byUserDir.set(userDir, intake);
+    const ledger = new IntakeLedger({ backend: (live) => store.openIntake(live), log });
+    intake = ledger.durable ? { ledger, tracker: new IntakeTracker(ledger) } : null;
+    byStore.set(store, intake);
   }
-  intake.tracker.attach(red.hooks);
-  return intake;
+  intake?.tracker.attach(red.hooks);
+  return intake ?? undefined;
 }
 
 /** Closes every ledger (tests that reuse a user directory). */
 export async function closeIntakes(): Promise<void> {
-  const all = [...byUserDir.values()];
-  byUserDir.clear();
-  await Promise.all(all.map((i) => i.ledger.close()));
+  const all = [...byStore.values()];
+  byStore.clear();
+  await Promise.all(all.map((i) => i?.ledger.close()));
 }

@@ -1,13 +1,15 @@
 /**
- * The intake ledger makes a 2xx receipt mean "will be processed": every accepted event is journaled (fsync) before the
- * receipt leaves, and settled once every node it reached has finished with it. Events still unsettled when Node-RED
- * died are handed back to their parser node at the next start, which emits them again. The appliance nodes and the
- * registry are idempotent, so an event replayed after it was in fact processed costs at most a skipped call.
+ * The intake ledger makes a 2xx receipt mean "will be processed": every accepted event is stored durably (the journal
+ * with fsync, or PostgreSQL) before the receipt leaves, and settled once every node it reached has finished with it.
+ * Events still unsettled when Node-RED died are handed back to their parser node at the next start, which emits them
+ * again; on a shared store, another instance takes them over (see `watch`). The appliance nodes and the registry are
+ * idempotent, so an event replayed after it was in fact processed costs at most a skipped call.
  */
 import { randomUUID } from 'node:crypto';
 import type { AdsEvent } from '../ads/event';
-import { isAdsEvent } from '../ads/event';
-import { Journal, JournalLog } from '../durable/journal';
+import type { JournalLog } from '../durable/journal';
+import type { IntakeBackend, LiveRecords } from '../store/types';
+import { JournalIntakeBackend } from './journal-backend';
 
 export interface IntakeRecord {
   id: string;
@@ -18,79 +20,94 @@ export interface IntakeRecord {
   event: AdsEvent;
 }
 
+/** Opens a backend over the ledger's open records (what a journal compaction writes out). */
+export type IntakeBackendOpener = (live: LiveRecords<IntakeRecord>) => IntakeBackend | undefined;
+
 export interface IntakeLedgerOptions {
-  /** Journal path; without it the ledger keeps nothing and replays nothing. */
+  /** Where events are kept; without it (or `file`) the ledger keeps nothing and replays nothing. */
+  backend?: IntakeBackend | IntakeBackendOpener;
+  /** Journal path, opened as a JournalIntakeBackend when no backend is given. */
   file?: string;
   log?: JournalLog;
   now?: () => number;
-  /** Unsettled events older than this at start are dropped, not replayed. */
+  /** Unsettled events older than this (at start, or when taken over) are dropped, not replayed. */
   replayWindowMs?: number;
   /** The journal's folder is the package's own (see Journal's `ownsDir`). */
   ownsDir?: boolean;
 }
 
-function isIntakeRecord(value: unknown): value is IntakeRecord {
-  const r = value as Partial<IntakeRecord> | null;
-  return !!r && typeof r.id === 'string' && typeof r.node === 'string' && typeof r.at === 'number' && isAdsEvent(r.event);
-}
+/** Receives the events a parser node must send again. */
+export type ReplayWatcher = (records: IntakeRecord[]) => void;
 
 export class IntakeLedger {
   private readonly open = new Map<string, IntakeRecord>();
-  private readonly fromLastRun = new Map<string, IntakeRecord[]>();
-  private readonly journal: Journal<IntakeRecord> | undefined;
+  /** Per parser node: events of the previous run, or taken over while no watcher of that node was here. */
+  private readonly waiting = new Map<string, IntakeRecord[]>();
+  private readonly watchers = new Map<string, ReplayWatcher>();
+  private readonly backend: IntakeBackend | undefined;
   private readonly log: JournalLog;
   private readonly now: () => number;
+  private readonly replayWindowMs: number;
+  private closed = false;
 
   constructor(options: IntakeLedgerOptions = {}) {
     this.log = options.log ?? { warn: () => undefined };
     this.now = options.now ?? Date.now;
-    if (!options.file) return;
-    this.journal = new Journal<IntakeRecord>(options.file, {
-      liveEntries: () => this.open.values(),
-      liveCount: () => this.open.size,
-      log: this.log,
-      isRecord: isIntakeRecord,
-      label: 'intake journal',
-      ownsDir: options.ownsDir,
-    });
-    const oldest = this.now() - (options.replayWindowMs ?? 3_600_000);
-    for (const record of this.journal.load().entries.values()) {
-      if (record.at < oldest) {
-        this.log.warn(`intake: event ${record.event.id ?? record.id} from ${record.event.source} is too old to replay; dropped`);
-        void this.journal.deleteEntry(record.id);
-        continue;
-      }
-      this.open.set(record.id, record);
-      const list = this.fromLastRun.get(record.node) ?? [];
-      list.push(record);
-      this.fromLastRun.set(record.node, list);
-    }
+    this.replayWindowMs = options.replayWindowMs ?? 3_600_000;
+    this.backend = this.openBackend(options);
+    if (!this.backend) return;
+    this.handOut(this.adopt(this.backend.load()));
+    this.backend.onTakeover?.(
+      () => [...this.watchers.keys()],
+      (records) => this.takeOver(records),
+    );
   }
 
   get durable(): boolean {
-    return this.journal !== undefined;
+    return this.backend !== undefined;
   }
 
-  /** Journals the events of one input message; resolves with their intake ids once they are on disk. */
+  /**
+   * Stores the events of one input message; resolves with their intake ids once they are durable. Rejects with the
+   * backend's error (StoreUnavailableError when PostgreSQL cannot be reached): the events are not accepted.
+   */
   async record(node: string, events: AdsEvent[]): Promise<string[]> {
-    if (!this.journal || events.length === 0) return [];
+    if (!this.backend || events.length === 0) return [];
     const at = this.now();
     const records = events.map((event) => ({ id: randomUUID(), node, at, event }));
     for (const r of records) this.open.set(r.id, r);
-    await Promise.all(records.map((r) => this.journal!.putEntry(r)));
+    try {
+      await this.backend.put(records);
+    } catch (err) {
+      for (const r of records) this.open.delete(r.id);
+      throw err;
+    }
     return records.map((r) => r.id);
   }
 
   /** The events a parser node accepted in the previous run that were never settled (handed out once). */
   takeUnsettled(node: string): IntakeRecord[] {
-    const list = this.fromLastRun.get(node) ?? [];
-    this.fromLastRun.delete(node);
+    const list = this.waiting.get(node) ?? [];
+    this.waiting.delete(node);
     return list.sort((a, b) => a.at - b.at);
   }
 
+  /**
+   * Hands to `replay` the events of `node` this instance takes over from a dead one (each once), including any taken
+   * over before the node watched. Returns the function that stops watching.
+   */
+  watch(node: string, replay: ReplayWatcher): () => void {
+    this.watchers.set(node, replay);
+    const waiting = this.takeUnsettled(node);
+    if (waiting.length > 0) replay(waiting);
+    return () => {
+      if (this.watchers.get(node) === replay) this.watchers.delete(node);
+    };
+  }
+
   settle(id: string): void {
-    if (!this.journal || !this.open.delete(id)) return;
-    this.journal.deleteEntry(id).catch((err: Error) => this.log.warn(`intake: could not settle ${id}: ${err.message}`));
+    if (!this.backend || !this.open.delete(id)) return;
+    this.backend.settle(id).catch((err: Error) => this.log.warn(`intake: could not settle ${id}: ${err.message}`));
   }
 
   get unsettled(): number {
@@ -98,6 +115,51 @@ export class IntakeLedger {
   }
 
   async close(): Promise<void> {
-    await this.journal?.close();
+    this.closed = true;
+    this.watchers.clear();
+    await this.backend?.close();
+  }
+
+  private openBackend(options: IntakeLedgerOptions): IntakeBackend | undefined {
+    const live: LiveRecords<IntakeRecord> = { values: () => this.open.values(), count: () => this.open.size };
+    if (typeof options.backend === 'function') return options.backend(live);
+    if (options.backend) return options.backend;
+    return options.file ? new JournalIntakeBackend(options.file, { live, log: this.log, ownsDir: options.ownsDir }) : undefined;
+  }
+
+  /** The records not already open and young enough to replay, now open; too old ones are settled and dropped. */
+  private adopt(records: IntakeRecord[]): IntakeRecord[] {
+    const oldest = this.now() - this.replayWindowMs;
+    const fresh: IntakeRecord[] = [];
+    for (const record of records) {
+      if (this.open.has(record.id)) continue;
+      if (record.at < oldest) {
+        this.log.warn(`intake: event ${record.event.id ?? record.id} from ${record.event.source} is too old to replay; dropped`);
+        this.backend?.settle(record.id).catch(() => undefined);
+        continue;
+      }
+      this.open.set(record.id, record);
+      fresh.push(record);
+    }
+    return fresh;
+  }
+
+  /** Hands records to the watchers of their nodes; those of nodes not watched here wait for a watcher. */
+  private handOut(records: IntakeRecord[]): void {
+    const byNode = new Map<string, IntakeRecord[]>();
+    for (const record of records) {
+      const list = byNode.get(record.node) ?? [];
+      list.push(record);
+      byNode.set(record.node, list);
+    }
+    for (const [node, list] of byNode) {
+      const replay = this.watchers.get(node);
+      if (replay) replay(list.sort((a, b) => a.at - b.at));
+      else this.waiting.set(node, [...(this.waiting.get(node) ?? []), ...list]);
+    }
+  }
+
+  private takeOver(records: IntakeRecord[]): void {
+    if (!this.closed) this.handOut(this.adopt(records));
   }
 }
