@@ -2,6 +2,7 @@
 // CryptoSpike simulators on 127.0.0.1: what an operator runs behind a load balancer. Observation only through HTTP
 // (the ADS endpoint, the blocks and metrics admin routes), the simulators' call logs and the Node-RED logs.
 import { NodeRed } from '../../e2e/support/node-red';
+import { waitFor } from '../../e2e/support/main-example';
 import { startPostgres, type PgServer } from '../../support/postgres';
 import { loadExample, SHARED_SECRET, ADS_PATH, type FlowNode } from '../../faults/support/stack';
 import { startAppliances } from '../../../demo/appliances';
@@ -140,15 +141,9 @@ function parseJson(text: string): Delivery['body'] {
   }
 }
 
-/** Polls `probe` every 100 ms until it gives something other than undefined or false. */
-export async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined | false> | T | undefined | false): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((ok) => setTimeout(ok, 100));
-  }
+/** Polls `probe` (every 200 ms) until it gives something other than undefined or false. */
+export function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined> | T | undefined): Promise<T> {
+  return waitFor(what, probe, timeoutMs);
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((ok) => setTimeout(ok, ms));
