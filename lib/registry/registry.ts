@@ -7,7 +7,9 @@
 import { EventEmitter } from 'node:events';
 import type { DecisionRecord, HoldInfo, HoldRequest } from '../decisions/types';
 import type { ApplianceKind, MitigationKey } from '../mitigation/types';
-import { Journal, JournalLog } from '../durable/journal';
+import type { JournalLog } from '../durable/journal';
+import type { EntryBackend, LiveRecords, RemoteEntryChange } from '../store/types';
+import { JournalEntryBackend } from './journal-backend';
 import {
   addEventId,
   boundEntry,
@@ -60,6 +62,8 @@ export interface RegistryChange {
   entry: RegistryEntry;
   /** For `extended`: the expiry before the repeat. */
   previousExpiresAt?: number;
+  /** Made by another instance (shared store): listeners that act once per change leave it to that instance. */
+  remote?: true;
 }
 
 export interface ArmRequest {
@@ -112,8 +116,12 @@ export interface RegistrySummary {
 }
 
 export interface RegistryOptions {
-  /** Journal path; without it the registry lives in memory only. */
+  /** Journal path; without it (and without a backend) the registry lives in memory only. */
   file?: string;
+  /** Where the entries live (the store's, or a test's); takes precedence over `file`. */
+  backend?: EntryBackend;
+  /** Opens the backend with the registry's live entries (what a journal compaction writes out). */
+  openBackend?: (live: LiveRecords<RegistryEntry>) => EntryBackend | undefined;
   now?: () => number;
   log?: JournalLog;
   /** How long released entries (and their escalation history) are kept. */
@@ -123,11 +131,26 @@ export interface RegistryOptions {
 }
 
 const DAY = 86_400_000;
+/** How often a change is made again on the fresh entry when another instance keeps changing it first. */
+const MAX_ATTEMPTS = 5;
+
+/** What a state change makes of the entry it is given: nothing (only a result), or the entry to store and its type. */
+type Outcome<R> = { result: R } | { result: R; store: RegistryEntry; type: ChangeType; previousExpiresAt?: number };
+/** A state change, applied to a copy of the current entry (undefined when there is none); may be applied again. */
+type Mutation<R> = (current: RegistryEntry | undefined) => Outcome<R>;
+
+const CHANGE_TYPES: ReadonlySet<string> = new Set<ChangeType>([
+  'armed', 'extended', 'releasing', 'released', 'release-failed', 'deferred', 'orphaned', 'adopted', 'forgotten',
+  'pruned', 'held', 'held-again', 'approving', 'apply-failed', 'applied', 'approved', 'discarded',
+]);
 
 export class MitigationRegistry extends EventEmitter {
+  /** Resolves once the stored entries are in memory (at once for the journal; PostgreSQL loads asynchronously). */
+  readonly ready: Promise<void>;
   private readonly byId = new Map<string, RegistryEntry>();
-  private readonly journal: Journal<RegistryEntry> | undefined;
+  private readonly backend: EntryBackend | undefined;
   private readonly now: () => number;
+  private readonly log: JournalLog;
   private retentionMs: number;
 
   constructor(opts: RegistryOptions = {}) {
@@ -135,27 +158,23 @@ export class MitigationRegistry extends EventEmitter {
     this.setMaxListeners(0);
     this.now = opts.now ?? (() => Date.now());
     this.retentionMs = opts.retentionMs ?? 30 * DAY;
-    const log = opts.log ?? { warn: () => undefined };
-    if (opts.file) {
-      this.journal = new Journal<RegistryEntry>(opts.file, {
-        liveEntries: () => this.byId.values(),
-        liveCount: () => this.byId.size,
-        log,
-        isRecord: isRegistryEntry,
-        intern: (e, shared) => {
-          e.configId = shared(e.configId);
-          e.scope = shared(e.scope);
-        },
-        label: 'registry journal',
-        ownsDir: opts.ownsDir,
-      });
-      // Records written before the bounds existed are brought within them (and written so at the next compaction).
-      for (const [id, e] of this.journal.load().entries) this.byId.set(id, boundEntry(e));
-    }
+    this.log = opts.log ?? { warn: () => undefined };
+    const live: LiveRecords<RegistryEntry> = { values: () => this.byId.values(), count: () => this.byId.size };
+    this.backend =
+      opts.backend ??
+      opts.openBackend?.(live) ??
+      (opts.file ? new JournalEntryBackend(opts.file, { live, log: this.log, ownsDir: opts.ownsDir }) : undefined);
+    this.ready = this.load();
+    this.backend?.onRemote?.((c) => this.applyRemote(c));
   }
 
   get durable(): boolean {
-    return this.journal !== undefined;
+    return this.backend !== undefined;
+  }
+
+  /** True when other instances change the same entries (PostgreSQL). */
+  get shared(): boolean {
+    return this.backend?.shared === true;
   }
 
   get size(): number {
@@ -224,39 +243,7 @@ export class MitigationRegistry extends EventEmitter {
   arm(req: ArmRequest): Promise<ArmResult> {
     const problem = keyProblem(req.key);
     if (problem) return Promise.reject(new Error(`cannot record the block: ${problem}`));
-    const now = this.now();
-    const id = entryId(req.key);
-    const expiresAt = now + req.ttlSeconds * 1000;
-    const simulated = req.simulated === true;
-    let e = this.byId.get(id);
-    let result: ArmResult;
-    if (e && e.state === 'active') {
-      const previousExpiresAt = e.expiresAt;
-      e.expiresAt = Math.max(e.expiresAt, expiresAt);
-      if (e.expiresAt !== previousExpiresAt) e.ttlSeconds = req.ttlSeconds;
-      e.simulated = e.simulated && simulated;
-      touch(e, now, req);
-      result = { type: 'extended', entry: copyEntry(e), previousExpiresAt };
-    } else {
-      // An approved block that an event blocked before its own apply returned: the entry keeps who decided.
-      const decided = e?.state === 'approving' && e.hold && e.decision ? { hold: e.hold, decision: e.decision } : undefined;
-      e = freshEntry(req.key, req.kind, e, now);
-      if (decided) Object.assign(e, decided);
-      e.simulated = simulated;
-      e.expiresAt = expiresAt;
-      e.armedAt = now;
-      e.ttlSeconds = req.ttlSeconds;
-      e.blocks = [...e.blocks, now].slice(-MAX_BLOCK_HISTORY);
-      touch(e, now, req);
-      this.byId.set(id, e);
-      result = { type: 'armed', entry: copyEntry(e) };
-    }
-    if (req.decided) {
-      e.hold = req.decided.hold;
-      e.decision = req.decided.decision;
-      result.entry = copyEntry(e);
-    }
-    return this.commit(e, result.type, result.previousExpiresAt).then(() => result);
+    return this.change(entryId(req.key), (e) => this.armed(e, req));
   }
 
   /**
@@ -267,68 +254,41 @@ export class MitigationRegistry extends EventEmitter {
   hold(req: HoldRegistration): Promise<HoldResult> {
     const problem = keyProblem(req.key);
     if (problem) return Promise.reject(new Error(`cannot record the held block: ${problem}`));
-    const now = this.now();
-    const id = entryId(req.key);
-    let e = this.byId.get(id);
-    if (e && e.state === 'active') return Promise.resolve({ type: 'already-active', entry: copyEntry(e) });
-    let hold: HoldInfo;
-    try {
-      hold = holdInfo(req.hold, now);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    let type: 'held' | 'held-again';
-    if (e && (e.state === 'held' || e.state === 'approving') && e.hold) {
-      if (hold.decideBy < e.hold.decideBy) e.hold.decideBy = hold.decideBy;
-      type = 'held-again';
-    } else {
-      e = freshEntry(req.key, req.kind, e, now);
-      e.state = 'held';
-      e.ttlSeconds = req.ttlSeconds;
-      e.hold = hold;
-      this.byId.set(id, e);
-      type = 'held';
-    }
-    touch(e, now, req);
-    const result: HoldResult = { type, entry: copyEntry(e) };
-    return this.commit(e, type).then(() => result);
+    return this.change(entryId(req.key), (e) => this.held(e, req));
   }
 
   /** A person (or the decide-by default) decided to apply a held entry: journaled before the appliance is asked. */
   markApproving(id: string, decision: DecisionRecord): Promise<void> {
-    const e = this.byId.get(id);
-    if (!e || e.state !== 'held') return Promise.resolve();
-    e.state = 'approving';
-    e.decision = boundDecision(decision) ?? undefined;
-    e.attempts = 0;
-    e.nextAttemptAt = undefined;
-    e.lastError = undefined;
-    return this.commit(e, 'approving');
+    return this.update(id, 'approving', (e) => e.state === 'held', (e) => {
+      e.state = 'approving';
+      e.decision = boundDecision(decision) ?? undefined;
+      e.attempts = 0;
+      e.nextAttemptAt = undefined;
+      e.lastError = undefined;
+    });
   }
 
   /** Decided against (held), or refused by the appliance when it was applied (approving; `reason` says why). */
   markDiscarded(id: string, decision: DecisionRecord, reason?: string): Promise<void> {
-    const e = this.byId.get(id);
-    if (!e || (e.state !== 'held' && e.state !== 'approving' && !isUnappliedApproval(e))) return Promise.resolve();
-    e.state = 'discarded';
-    e.decision = boundDecision(decision) ?? undefined;
-    e.nextAttemptAt = undefined;
-    e.lastError = reason === undefined ? undefined : errorText(reason);
-    return this.commit(e, 'discarded');
+    const applies = (e: RegistryEntry) => e.state === 'held' || e.state === 'approving' || isUnappliedApproval(e);
+    return this.update(id, 'discarded', applies, (e) => {
+      e.state = 'discarded';
+      e.decision = boundDecision(decision) ?? undefined;
+      e.nextAttemptAt = undefined;
+      e.lastError = reason === undefined ? undefined : errorText(reason);
+    });
   }
 
   /** Applying an approved block failed: it stays approving and is tried again at `nextAttemptAt`. */
   markApproveFailed(id: string, error: string, nextAttemptAt: number): Promise<void> {
-    const e = this.byId.get(id);
-    if (!e || e.state !== 'approving') return Promise.resolve();
-    return this.attemptFailed(e, error, nextAttemptAt, 'apply-failed');
+    return this.update(id, 'apply-failed', isApproving, (e) => attemptFailed(e, error, nextAttemptAt));
   }
 
   /** The approved block cannot be applied yet (flows not started): try again at `at`, without counting a failure. */
   deferApproval(id: string, at: number): Promise<void> {
-    const e = this.byId.get(id);
-    if (!e || e.state !== 'approving') return Promise.resolve();
-    return this.deferAttempt(e, at);
+    return this.update(id, 'deferred', isApproving, (e) => {
+      e.nextAttemptAt = at;
+    });
   }
 
   /**
@@ -336,83 +296,83 @@ export class MitigationRegistry extends EventEmitter {
    * hold and the decision stay on the entry. Resolves with the entry, or undefined when it was not approving.
    */
   markApplied(id: string, simulated: boolean): Promise<RegistryEntry | undefined> {
-    const e = this.byId.get(id);
-    if (!e || e.state !== 'approving') return Promise.resolve(undefined);
-    const now = this.now();
-    e.state = 'active';
-    e.simulated = simulated;
-    e.armedAt = now;
-    e.expiresAt = now + e.ttlSeconds * 1000;
-    e.blocks = [...e.blocks, now].slice(-MAX_BLOCK_HISTORY);
-    e.attempts = 0;
-    e.nextAttemptAt = undefined;
-    e.lastError = undefined;
-    const entry = copyEntry(e);
-    return this.commit(e, 'applied').then(() => entry);
+    return this.change(id, (e): Outcome<RegistryEntry | undefined> => {
+      if (!e || !isApproving(e)) return { result: undefined };
+      const now = this.now();
+      e.state = 'active';
+      e.simulated = simulated;
+      e.armedAt = now;
+      e.expiresAt = now + e.ttlSeconds * 1000;
+      e.blocks = [...e.blocks, now].slice(-MAX_BLOCK_HISTORY);
+      e.attempts = 0;
+      e.nextAttemptAt = undefined;
+      e.lastError = undefined;
+      return { result: copyEntry(e), store: e, type: 'applied' };
+    });
   }
 
   /** An ambiguous held entry whose block was applied under the chosen user's key: it ends here. */
   markApproved(id: string): Promise<void> {
-    const e = this.byId.get(id);
-    if (!e || e.state !== 'approving') return Promise.resolve();
-    e.state = 'approved';
-    e.nextAttemptAt = undefined;
-    e.lastError = undefined;
-    return this.commit(e, 'approved');
+    return this.update(id, 'approved', isApproving, (e) => {
+      e.state = 'approved';
+      e.nextAttemptAt = undefined;
+      e.lastError = undefined;
+    });
   }
 
   /** A release is about to be attempted: the entry no longer counts as active. */
   markReleasing(id: string): Promise<void> {
-    const e = this.byId.get(id);
-    if (!e || !isApplied(e)) return Promise.resolve();
-    e.state = 'release-pending';
-    e.nextAttemptAt = undefined;
-    return this.commit(e, 'releasing');
+    return this.update(id, 'releasing', isApplied, (e) => {
+      e.state = 'release-pending';
+      e.nextAttemptAt = undefined;
+    });
   }
 
   /** Who asked for a manual release; kept on the entry (journaled with the release) for the history. */
   noteReleaseRequester(id: string, name: string): void {
     const e = this.byId.get(id);
-    if (e) e.releaseRequestedBy = labelText(name);
+    if (!e) return;
+    const noted = copyEntry(e);
+    noted.releaseRequestedBy = labelText(name);
+    this.byId.set(id, noted);
   }
 
   markReleased(id: string, by: ReleasedBy): Promise<void> {
-    const e = this.byId.get(id);
     // A held block was never applied under its key: there is nothing to release.
-    if (!e || isPendingHold(e) || isDecidedHold(e)) return Promise.resolve();
-    e.state = 'released';
-    e.releasedAt = this.now();
-    e.releasedBy = by;
-    e.nextAttemptAt = undefined;
-    e.lastError = undefined;
-    // An operator's release says "this was wrong": the next block of this target starts again at the base TTL.
-    if (by === 'manual') e.blocks = [];
-    return this.commit(e, 'released');
+    const applies = (e: RegistryEntry) => !isPendingHold(e) && !isDecidedHold(e);
+    return this.update(id, 'released', applies, (e) => {
+      e.state = 'released';
+      e.releasedAt = this.now();
+      e.releasedBy = by;
+      e.nextAttemptAt = undefined;
+      e.lastError = undefined;
+      // An operator's release says "this was wrong": the next block of this target starts again at the base TTL.
+      if (by === 'manual') e.blocks = [];
+    });
   }
 
   markReleaseFailed(id: string, error: string, nextAttemptAt: number): Promise<void> {
-    const e = this.byId.get(id);
-    if (!e) return Promise.resolve();
-    e.state = 'release-pending';
-    return this.attemptFailed(e, error, nextAttemptAt, 'release-failed');
+    return this.update(id, 'release-failed', () => true, (e) => {
+      e.state = 'release-pending';
+      attemptFailed(e, error, nextAttemptAt);
+    });
   }
 
   /** The release cannot be tried yet (flows not started): try again at `at`, without counting a failure. */
   deferRelease(id: string, at: number): Promise<void> {
-    const e = this.byId.get(id);
-    if (!e || !isApplied(e)) return Promise.resolve();
-    e.state = 'release-pending';
-    return this.deferAttempt(e, at);
+    return this.update(id, 'deferred', isApplied, (e) => {
+      e.state = 'release-pending';
+      e.nextAttemptAt = at;
+    });
   }
 
   /** The config node that applied (or is to apply) the block is gone: keep the entry visible, stop trying. */
   markOrphaned(id: string): Promise<void> {
-    const e = this.byId.get(id);
-    if (!e || !(isApplied(e) || e.state === 'approving')) return Promise.resolve();
-    e.state = 'orphaned';
-    e.nextAttemptAt = undefined;
-    e.lastError = errorText(`appliance config node ${e.configId} no longer exists`);
-    return this.commit(e, 'orphaned');
+    return this.update(id, 'orphaned', (e) => isApplied(e) || isApproving(e), (e) => {
+      e.state = 'orphaned';
+      e.nextAttemptAt = undefined;
+      e.lastError = errorText(`appliance config node ${e.configId} no longer exists`);
+    });
   }
 
   /**
@@ -420,20 +380,17 @@ export class MitigationRegistry extends EventEmitter {
    * applied, apply it.
    */
   adopt(id: string): Promise<void> {
-    const e = this.byId.get(id);
-    if (!e || e.state !== 'orphaned') return Promise.resolve();
-    e.state = isUnappliedApproval(e) ? 'approving' : 'release-pending';
-    e.nextAttemptAt = this.now();
-    return this.commit(e, 'adopted');
+    return this.update(id, 'adopted', (e) => e.state === 'orphaned', (e) => {
+      e.state = isUnappliedApproval(e) ? 'approving' : 'release-pending';
+      e.nextAttemptAt = this.now();
+    });
   }
 
   /** Drops an entry for good (an operator confirmed an orphaned block is gone). */
   forget(id: string): Promise<void> {
     const e = this.byId.get(id);
     if (!e) return Promise.resolve();
-    this.byId.delete(id);
-    this.emitChange('forgotten', e);
-    return this.journal ? this.journal.deleteEntry(id) : Promise.resolve();
+    return this.drop(e, 'forgotten');
   }
 
   /** Removes finished entries (released, discarded, approved) older than the retention period. Returns how many. */
@@ -444,53 +401,175 @@ export class MitigationRegistry extends EventEmitter {
       const ended = endedAt(e);
       if (ended !== undefined && ended < cutoff) removed.push(e);
     }
-    const writes = removed.map((e) => {
-      this.byId.delete(e.id);
-      this.emitChange('pruned', e);
-      return this.journal ? this.journal.deleteEntry(e.id) : Promise.resolve();
-    });
-    return Promise.all(writes).then(() => removed.length);
+    return Promise.all(removed.map((e) => this.drop(e, 'pruned'))).then(() => removed.length);
   }
 
   /** Resolves once every change made so far is durable. */
   flush(): Promise<void> {
-    return this.journal ? this.journal.flush() : Promise.resolve();
+    return this.backend ? this.backend.flush() : Promise.resolve();
   }
 
   close(): Promise<void> {
-    return this.journal ? this.journal.close() : Promise.resolve();
+    return this.backend ? this.backend.close() : Promise.resolve();
   }
 
   get journalLines(): number {
-    return this.journal ? this.journal.lineCount : 0;
+    return this.backend ? this.backend.lineCount : 0;
   }
 
-  /** A release or an apply failed: counted, with the error, and tried again at `nextAttemptAt`. */
-  private attemptFailed(e: RegistryEntry, error: string, nextAttemptAt: number, type: ChangeType): Promise<void> {
-    e.attempts++;
-    e.lastError = errorText(error);
-    e.nextAttemptAt = nextAttemptAt;
-    return this.commit(e, type);
+  private armed(current: RegistryEntry | undefined, req: ArmRequest): Outcome<ArmResult> {
+    const now = this.now();
+    const expiresAt = now + req.ttlSeconds * 1000;
+    const simulated = req.simulated === true;
+    let e: RegistryEntry;
+    let result: ArmResult;
+    if (current && current.state === 'active') {
+      e = current;
+      const previousExpiresAt = e.expiresAt;
+      e.expiresAt = Math.max(e.expiresAt, expiresAt);
+      if (e.expiresAt !== previousExpiresAt) e.ttlSeconds = req.ttlSeconds;
+      e.simulated = e.simulated && simulated;
+      touch(e, now, req);
+      result = { type: 'extended', entry: e, previousExpiresAt };
+    } else {
+      // An approved block that an event blocked before its own apply returned: the entry keeps who decided.
+      const decided =
+        current?.state === 'approving' && current.hold && current.decision
+          ? { hold: current.hold, decision: current.decision }
+          : undefined;
+      e = freshEntry(req.key, req.kind, current, now);
+      if (decided) Object.assign(e, decided);
+      e.simulated = simulated;
+      e.expiresAt = expiresAt;
+      e.armedAt = now;
+      e.ttlSeconds = req.ttlSeconds;
+      e.blocks = [...e.blocks, now].slice(-MAX_BLOCK_HISTORY);
+      touch(e, now, req);
+      result = { type: 'armed', entry: e };
+    }
+    if (req.decided) {
+      e.hold = req.decided.hold;
+      e.decision = req.decided.decision;
+    }
+    result.entry = copyEntry(e);
+    return { result, store: e, type: result.type, previousExpiresAt: result.previousExpiresAt };
   }
 
-  /** A release or an apply cannot be tried yet: again at `at`, without counting a failure. */
-  private deferAttempt(e: RegistryEntry, at: number): Promise<void> {
-    e.nextAttemptAt = at;
-    return this.commit(e, 'deferred');
+  private held(current: RegistryEntry | undefined, req: HoldRegistration): Outcome<HoldResult> {
+    if (current && current.state === 'active') return { result: { type: 'already-active', entry: current } };
+    const now = this.now();
+    const hold = holdInfo(req.hold, now);
+    let e: RegistryEntry;
+    let type: 'held' | 'held-again';
+    if (current && isPendingHold(current) && current.hold) {
+      e = current;
+      if (hold.decideBy < current.hold.decideBy) current.hold.decideBy = hold.decideBy;
+      type = 'held-again';
+    } else {
+      e = freshEntry(req.key, req.kind, current, now);
+      e.state = 'held';
+      e.ttlSeconds = req.ttlSeconds;
+      e.hold = hold;
+      type = 'held';
+    }
+    touch(e, now, req);
+    return { result: { type, entry: copyEntry(e) }, store: e, type };
   }
 
-  /** Journals the entry; listeners hear of the change once it is durable (or failed to be). */
-  private commit(e: RegistryEntry, type: ChangeType, previousExpiresAt?: number): Promise<void> {
-    if (!this.journal) {
-      this.emitChange(type, e, previousExpiresAt);
+  /** A change of an existing entry that `applies` accepts (otherwise nothing happens). */
+  private update(
+    id: string,
+    type: ChangeType,
+    applies: (e: RegistryEntry) => boolean,
+    change: (e: RegistryEntry) => void,
+  ): Promise<void> {
+    return this.change(id, (e): Outcome<void> => {
+      if (!e || !applies(e)) return { result: undefined };
+      change(e);
+      return { result: undefined, store: e, type };
+    });
+  }
+
+  /**
+   * Copy, change, commit: the mutation's entry replaces the current one in memory at once, then is stored. When
+   * another instance changed the entry first, memory takes the stored entry and the mutation decides again from it.
+   * Listeners hear of the stored attempt once it is durable (or failed to be).
+   */
+  private change<R>(id: string, mutate: Mutation<R>, attempt = 1): Promise<R> {
+    const current = this.byId.get(id);
+    let outcome: Outcome<R>;
+    try {
+      outcome = mutate(current && copyEntry(current));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (!('store' in outcome)) return Promise.resolve(outcome.result);
+    const { store: e, type, result } = outcome;
+    this.byId.set(id, e);
+    const change = this.makeChange(type, e, outcome.previousExpiresAt);
+    if (!this.backend) {
+      this.announce(change);
+      return Promise.resolve(result);
+    }
+    return this.backend.put(e, type).then(
+      (stored) => {
+        if (!stored) {
+          this.emit('change', change);
+          return result;
+        }
+        this.takeStored(id, stored.current);
+        if (attempt >= MAX_ATTEMPTS) {
+          throw new Error(`${e.target} kept being changed by another instance: gave up "${type}" after ${attempt} attempts`);
+        }
+        return this.change(id, mutate, attempt + 1);
+      },
+      (err: unknown) => {
+        this.emit('change', change);
+        throw err;
+      },
+    );
+  }
+
+  private drop(e: RegistryEntry, type: 'forgotten' | 'pruned'): Promise<void> {
+    this.byId.delete(e.id);
+    this.announce(this.makeChange(type, e));
+    return this.backend ? this.backend.delete(e.id, type) : Promise.resolve();
+  }
+
+  private load(): Promise<void> {
+    const loaded = this.backend?.load();
+    if (loaded === undefined) return Promise.resolve();
+    if (Array.isArray(loaded)) {
+      for (const e of loaded) this.byId.set(e.id, e);
       return Promise.resolve();
     }
-    const change = this.makeChange(type, e, previousExpiresAt);
-    return this.journal.putEntry(e).finally(() => this.emit('change', change));
+    const ready = loaded.then((entries) => {
+      // An entry changed here while the load ran is newer than the loaded one.
+      for (const e of entries) if (isRegistryEntry(e) && !this.byId.has(e.id)) this.byId.set(e.id, boundEntry(e));
+    });
+    ready.catch((err: unknown) => this.log.warn(`the registry could not load its entries: ${errorText(err instanceof Error ? err.message : err)}`));
+    return ready;
   }
 
-  private emitChange(type: ChangeType, e: RegistryEntry, previousExpiresAt?: number): void {
-    if (this.listenerCount('change') > 0) this.emit('change', this.makeChange(type, e, previousExpiresAt));
+  /** Another instance changed or deleted an entry: memory follows, and listeners hear of it as `remote`. */
+  private applyRemote(c: RemoteEntryChange): void {
+    const before = this.byId.get(c.id);
+    const entry = isRegistryEntry(c.entry) ? boundEntry(copyEntry(c.entry)) : undefined;
+    this.takeStored(c.id, entry);
+    const announced = entry ?? before;
+    if (!announced || !CHANGE_TYPES.has(c.type)) return;
+    const change = this.makeChange(c.type as ChangeType, announced);
+    change.remote = true;
+    this.announce(change);
+  }
+
+  private takeStored(id: string, entry: RegistryEntry | undefined): void {
+    if (entry) this.byId.set(id, entry);
+    else this.byId.delete(id);
+  }
+
+  private announce(change: RegistryChange): void {
+    if (this.listenerCount('change') > 0) this.emit('change', change);
   }
 
   private makeChange(type: ChangeType, e: RegistryEntry, previousExpiresAt?: number): RegistryChange {
@@ -498,6 +577,17 @@ export class MitigationRegistry extends EventEmitter {
     if (previousExpiresAt !== undefined) change.previousExpiresAt = previousExpiresAt;
     return change;
   }
+}
+
+/** A release or an apply failed: counted, with the error, and tried again at `nextAttemptAt`. */
+function attemptFailed(e: RegistryEntry, error: string, nextAttemptAt: number): void {
+  e.attempts++;
+  e.lastError = errorText(error);
+  e.nextAttemptAt = nextAttemptAt;
+}
+
+function isApproving(e: RegistryEntry): boolean {
+  return e.state === 'approving';
 }
 
 function touch(e: RegistryEntry, now: number, req: Pick<ArmRequest, 'owner' | 'label' | 'eventId'>): void {
