@@ -10,7 +10,9 @@ import type { AdsEvent } from '../ads/event';
 import type { HoldInfo, HoldRequest } from '../decisions/types';
 import { AppliedHold, CryptoSpikeMitigation, MitigationKey, cryptoSpikeScopeKey } from '../mitigation/types';
 import { queuePriority } from '../safety/approval';
-import type { HoldGate } from '../safety/hold-gate';
+import { claimedAdd } from '../safety/claimed-add';
+import type { HoldGate, HoldWhy } from '../safety/hold-gate';
+import type { AddClaims } from '../store/types';
 import type { CryptoSpikeClient } from './client';
 import { blockComment, unblockComment } from './comment';
 import { ProtectedUsers } from './protected-users';
@@ -33,6 +35,8 @@ export interface ResponderOptions {
   memoryMs: number;
   /** The durable registry's view: true while this package's block on the user is active. */
   isActive?: (key: MitigationKey) => boolean;
+  /** One block per user across instances (a shared store); none: this instance is the only one. */
+  claims?: AddClaims;
   now?: () => number;
 }
 
@@ -88,6 +92,9 @@ interface BlockOutcome {
   user: NamedUser;
 }
 
+/** What the one call of a burst did: blocked (or simulated), found the block there already, or held it. */
+type Sent = { result: 'blocked' | 'simulated' | 'already-blocked' } | { result: 'held'; why: HoldWhy };
+
 const APPLIED: Record<Exclude<BlockOutcome['result'], 'held'>, AppliedHold['result']> = {
   blocked: 'applied',
   'already-blocked': 'already-present',
@@ -100,7 +107,7 @@ const MEMORY_LIMIT = 10_000;
 export class CryptoSpikeResponder {
   private readonly lookups = new SharedCalls<Resolution>();
   private readonly lookupCache = new Map<string, Remembered<Resolution>>();
-  private readonly blocking = new SharedCalls<'blocked' | 'simulated'>();
+  private readonly blocking = new SharedCalls<Sent>();
   private readonly recentBlocks = new Map<string, Remembered<'blocked' | 'simulated'>>();
   private readonly now: () => number;
   /** Lookups that reached the appliance (for the status line and the benchmark). */
@@ -241,22 +248,50 @@ export class CryptoSpikeResponder {
     if (recent && recent.until > this.now()) {
       return { result: 'simulated', reason: `simulate mode: ${describeUser(user)} would already be blocked`, user: known };
     }
-    // Only a block that starts a call passes the gate; one joining a block under way does not, nor a decided one.
-    if (!ask.decided && !this.blocking.has(user.userId)) {
-      const why = this.options.holdGate.check(ask.event?.priority);
-      if (why) {
-        const hold = this.options.holdGate.request(why, { event: ask.event, priority: ask.priority });
-        return { result: 'held', reason: why.reasonText, hold, user: known };
-      }
+    // Only a block that starts a call passes the gate; one joining a block under way shares its outcome.
+    const send = () => this.blocking.run(user.userId, () => this.claimAndSend(ask, known));
+    let shared = await send();
+    // A person's decision that met an event's block being held goes on its own (the held one has finished).
+    if (shared.joined && ask.decided && shared.value.result === 'held') shared = await send();
+    return this.blockOutcome(ask, known, shared.value, shared.joined);
+  }
+
+  private blockOutcome(ask: BlockAsk, user: NamedUser, sent: Sent, joined: boolean): BlockOutcome {
+    const who = describeUser(user);
+    if (sent.result === 'held') {
+      const hold = this.options.holdGate.request(sent.why, { event: ask.event, priority: ask.priority });
+      return { result: 'held', reason: sent.why.reasonText, hold, user };
     }
-    const { value: result, joined } = await this.blocking.run(user.userId, () => this.sendBlock(ask, known));
+    if (sent.result === 'already-blocked') return { result: 'already-blocked', reason: `${who} is already blocked by this package (another instance)`, user };
     if (joined) {
-      return result === 'blocked'
-        ? { result: 'already-blocked', reason: `${describeUser(user)} was blocked for an earlier event of the same burst`, user: known }
-        : { result: 'simulated', reason: `simulate mode: ${describeUser(user)} would be blocked (same burst)`, user: known };
+      return sent.result === 'blocked'
+        ? { result: 'already-blocked', reason: `${who} was blocked for an earlier event of the same burst`, user }
+        : { result: 'simulated', reason: `simulate mode: ${who} would be blocked (same burst)`, user };
     }
-    remember(this.recentBlocks, user.userId, result, this.now(), this.options.memoryMs);
-    return { result, reason: result === 'simulated' ? `simulate mode: ${ask.why}` : ask.why, user: known };
+    remember(this.recentBlocks, user.userId, sent.result, this.now(), this.options.memoryMs);
+    return { result: sent.result, reason: sent.result === 'simulated' ? `simulate mode: ${ask.why}` : ask.why, user };
+  }
+
+  /** With a shared store, claims the user across instances first: one block call per user, whichever instance. */
+  private claimAndSend(ask: BlockAsk, user: NamedUser): Promise<Sent> {
+    const claims = this.options.claims;
+    if (!claims) return this.gateAndSend(ask, user);
+    return claimedAdd<Sent>({
+      claims,
+      key: this.keyFor(user.userId, ask.userIdType),
+      isActive: this.options.isActive,
+      add: () => this.gateAndSend(ask, user),
+      added: (sent) => sent.result !== 'held',
+      alreadyThere: () => ({ result: 'already-blocked' }),
+    });
+  }
+
+  private async gateAndSend(ask: BlockAsk, user: NamedUser): Promise<Sent> {
+    if (!ask.decided) {
+      const why = await this.options.holdGate.check(ask.event?.priority);
+      if (why) return { result: 'held', why };
+    }
+    return { result: await this.sendBlock(ask, user) };
   }
 
   private async sendBlock(ask: BlockAsk, user: NamedUser): Promise<'blocked' | 'simulated'> {

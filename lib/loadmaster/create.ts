@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import { ApplianceHttp } from '../http/appliance-http';
 import { DEFAULT_RETRY } from '../http/retry';
 import type { MitigationKey } from '../mitigation/types';
 import { PacedQueue } from '../pacing/paced-queue';
 import { HoldGate } from '../safety/hold-gate';
 import { StormCap } from '../safety/storm-cap';
+import type { AddClaims, SharedBudgets } from '../store/types';
 import { LoadMasterClient } from './client';
 import { buildProtection } from './protection';
 import { LoadMasterService } from './service';
@@ -11,6 +13,17 @@ import type { LoadMasterSettings } from './settings';
 
 /** Calls in flight at once to one LoadMaster (and keep-alive connections in its pool). */
 const CONCURRENCY = 4;
+/** The storm gate counts new blocks per minute. */
+const STORM_WINDOW_MS = 60_000;
+
+/**
+ * The name of a LoadMaster's shared call budget: by its base URL, because the appliance counts the calls of every
+ * client together (every instance and every config node pointing at it). Hashed: the name is stored and logged.
+ */
+export function loadMasterCallBudgetName(url: string): string {
+  const base = new URL(url).origin;
+  return `loadmaster-calls:${createHash('sha256').update(base).digest('hex').slice(0, 16)}`;
+}
 
 export interface LoadMasterConnection {
   client: LoadMasterClient;
@@ -18,8 +31,11 @@ export interface LoadMasterConnection {
   close(): Promise<void>;
 }
 
-/** One paced queue and one keep-alive pool for one LoadMaster. */
-export function connectLoadMaster(settings: LoadMasterSettings, configId?: string): LoadMasterConnection {
+/**
+ * One paced queue and one keep-alive pool for one LoadMaster; with `budgets` (a shared store) its calls also count
+ * against the budget every instance shares for that LoadMaster.
+ */
+export function connectLoadMaster(settings: LoadMasterSettings, configId?: string, budgets?: SharedBudgets): LoadMasterConnection {
   const http = new ApplianceHttp({
     baseUrl: settings.url,
     tls: settings.tls,
@@ -32,6 +48,7 @@ export function connectLoadMaster(settings: LoadMasterSettings, configId?: strin
     windowMs: settings.rateWindowMs,
     concurrency: CONCURRENCY,
     maxQueued: settings.maxQueued,
+    budget: budgets?.budget(loadMasterCallBudgetName(settings.url), settings.rateCalls, settings.rateWindowMs),
   });
   const client = new LoadMasterClient({
     http,
@@ -60,9 +77,16 @@ export interface LoadMasterRuntime {
 
 export function createLoadMasterRuntime(
   settings: LoadMasterSettings,
-  context: { configId: string; isActive?: (key: MitigationKey) => boolean },
+  context: {
+    configId: string;
+    isActive?: (key: MitigationKey) => boolean;
+    /** From a shared store: the LoadMaster's call budget and this configuration's storm gate count for every instance. */
+    budgets?: SharedBudgets;
+    claims?: AddClaims;
+  },
 ): LoadMasterRuntime {
-  const connection = connectLoadMaster(settings, context.configId);
+  const connection = connectLoadMaster(settings, context.configId, context.budgets);
+  const stormBudget = context.budgets?.budget(`storm:${context.configId}`, settings.stormCap, STORM_WINDOW_MS);
   const protection = buildProtection({
     neverBlock: settings.neverBlock,
     applianceHost: settings.host,
@@ -74,10 +98,11 @@ export function createLoadMasterRuntime(
     configId: context.configId,
     client: connection.client,
     protection,
-    holdGate: new HoldGate(new StormCap(settings.stormCap, 60_000), settings.approval),
+    holdGate: new HoldGate(new StormCap(settings.stormCap, STORM_WINDOW_MS, { budget: stormBudget }), settings.approval),
     simulate: settings.simulate,
     ipv6Prefix: settings.ipv6Prefix,
     isActive: context.isActive,
+    claims: context.claims,
   });
   return {
     service,

@@ -14,7 +14,9 @@ import {
 } from '../mitigation/types';
 import { QueueFullError } from '../pacing/paced-queue';
 import { SharedCalls } from '../pacing/shared-calls';
+import { claimedAdd } from '../safety/claimed-add';
 import type { HeldEventSource, HoldGate } from '../safety/hold-gate';
+import type { AddClaims } from '../store/types';
 import { LoadMasterClient, MAX_COMMENT_LENGTH } from './client';
 import type { Protection } from './protection';
 
@@ -63,6 +65,8 @@ export interface LoadMasterServiceOptions {
   ipv6Prefix: number;
   /** The TTL registry's view: an actively blocked address is not sent again. */
   isActive?: (key: MitigationKey) => boolean;
+  /** One add per block across instances (a shared store); none: this instance is the only one. */
+  claims?: AddClaims;
 }
 
 /** Priority of releases and reconcile reads: behind every event. */
@@ -89,6 +93,9 @@ const JOINED: Partial<Record<LoadMasterResult, LoadMasterResult>> = {
   removed: 'already-absent',
 };
 
+/** Results after which the block is on the appliance (or would be, in simulate mode). */
+const ON_APPLIANCE = new Set<AclOutcome['result']>(['added', 'already-present', 'simulated']);
+
 const APPLIED: Partial<Record<AclOutcome['result'], AppliedHold['result']>> = {
   added: 'applied',
   'already-present': 'already-present',
@@ -96,10 +103,16 @@ const APPLIED: Partial<Record<AclOutcome['result'], AppliedHold['result']>> = {
   refused: 'refused',
 };
 
+function failed(base: Pick<AclOutcome, 'action' | 'list' | 'scope' | 'address'>, err: unknown): AclOutcome {
+  const error = err instanceof Error ? err : new Error(String(err));
+  return { ...base, result: 'failed', reason: error.message, error };
+}
+
 /**
  * Everything between an ACL request and the LoadMaster: address checks, protected networks, the registry
- * short-cut, joining a request already in flight for the same address, the hold gate (approval mode and storm cap:
- * a new block that does not pass is held for a person) and simulate mode.
+ * short-cut, joining a request already in flight for the same address, the add claim across instances (a shared
+ * store: one add per block), the hold gate (approval mode and storm cap: a new block that does not pass is held for
+ * a person) and simulate mode.
  * Removals are never refused by the protected list: removing an entry cannot lock anyone out.
  */
 export class LoadMasterService {
@@ -137,7 +150,7 @@ export class LoadMasterService {
     if (action === 'add' && !request.ignoreRegistry && this.options.isActive?.(key)) {
       return { action, list, scope, address, result: 'already-present' };
     }
-    const { value, joined } = await this.inFlight.run(`${action}|${key.scope}|${address}`, () => this.execute(request, address));
+    const { value, joined } = await this.inFlight.run(`${action}|${key.scope}|${address}`, () => this.execute(request, key));
     if (!joined) return value;
     // A person's decision that met an event request being held goes on its own (the held one has finished).
     if (value.result === 'held' && request.decided) return this.apply(request);
@@ -185,14 +198,35 @@ export class LoadMasterService {
     return this.apply({ action: 'add', list, scope, address: key.target, comment, priority, ignoreRegistry, decided: true });
   }
 
-  private async execute(request: AclRequest, address: string): Promise<AclOutcome> {
+  /** Claims the block across instances when it is one to claim, then gates and calls the appliance. */
+  private async execute(request: AclRequest, key: MitigationKey): Promise<AclOutcome> {
+    const { action, list, scope } = request;
+    const base = { action, list, scope, address: key.target };
+    const claims = this.options.claims;
+    // Removals take no claim, nor reconcile's re-applies (ignoreRegistry): the block is the store's active one already.
+    if (!claims || action !== 'add' || list !== 'block' || request.ignoreRegistry) return this.gateAndCall(request, key.target);
+    try {
+      return await claimedAdd({
+        claims,
+        key,
+        isActive: this.options.isActive,
+        add: () => this.gateAndCall(request, key.target),
+        added: (outcome) => ON_APPLIANCE.has(outcome.result),
+        alreadyThere: () => ({ ...base, result: 'already-present' }),
+      });
+    } catch (err) {
+      return { ...failed(base, err), retryable: true };
+    }
+  }
+
+  private async gateAndCall(request: AclRequest, address: string): Promise<AclOutcome> {
     const { action, list, scope } = request;
     const base = { action, list, scope, address };
     const priority = request.priority ?? 0;
     // The gate counts every new block that would be written, simulated ones included, so simulate mode shows what
     // the appliance would see. Already-active and joined requests never reach this point.
     if (action === 'add' && list === 'block' && !request.decided) {
-      const why = this.options.holdGate.check(request.event?.priority);
+      const why = await this.options.holdGate.check(request.event?.priority);
       if (why) {
         const comment = taggedComment(request.comment ?? '');
         const hold = this.options.holdGate.request(why, { event: request.event ?? null, priority, comment });
@@ -208,8 +242,7 @@ export class LoadMasterService {
       return { ...base, result };
     } catch (err) {
       if (err instanceof QueueFullError) return { ...base, result: 'refused', reason: err.message, retryable: true };
-      const error = err instanceof Error ? err : new Error(String(err));
-      return { ...base, result: 'failed', reason: error.message, error };
+      return failed(base, err);
     }
   }
 }

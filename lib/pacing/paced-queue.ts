@@ -1,3 +1,5 @@
+import type { SharedBudget } from '../store/types';
+
 export interface PacedQueueOptions {
   /** At most this many calls may start within any `windowMs` (omit for no rate limit). */
   maxCalls?: number;
@@ -6,7 +8,24 @@ export interface PacedQueueOptions {
   concurrency?: number;
   /** Calls waiting beyond this are refused at once with QueueFullError. */
   maxQueued?: number;
+  /**
+   * A rate budget shared with other queues (other instances, other config nodes of the same appliance): each call
+   * also takes a slot from it right before it starts.
+   */
+  budget?: SharedBudget;
   now?: () => number;
+}
+
+/** Longest wait for a shared slot before asking again (a budget answering nonsense must not stall the queue). */
+const MAX_BUDGET_WAIT_MS = 60_000;
+/** Wait after an answer that is neither 0 nor a wait (negative, NaN): ask again, but do not spin. */
+const ODD_ANSWER_WAIT_MS = 100;
+
+/** How long to wait after the budget's answer to take(): 0 (the slot is taken) or ms before asking again. */
+function sharedSlotWait(answer: number): number {
+  if (answer === 0) return 0;
+  if (!(answer > 0)) return ODD_ANSWER_WAIT_MS;
+  return Math.min(Math.ceil(answer), MAX_BUDGET_WAIT_MS);
 }
 
 export class QueueFullError extends Error {
@@ -23,6 +42,15 @@ export class QueueClosedError extends Error {
   }
 }
 
+/** The call's promise; a call that throws synchronously becomes a rejection. */
+function settled<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return Promise.resolve(call());
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
 interface Task {
   run: () => Promise<unknown>;
   resolve: (value: unknown) => void;
@@ -32,7 +60,8 @@ interface Task {
 /**
  * One queue per appliance: every call goes through it so that the appliance's rate limit is never exceeded
  * (the LoadMaster drops the connection after 30 calls in 3 s). Higher priority is served first, FIFO within one
- * priority.
+ * priority. With a shared budget the head of the queue waits for its shared slot and nothing overtakes it; a budget
+ * that cannot be asked (the store is unreachable) fails the call it was asked for.
  */
 export class PacedQueue {
   private readonly byPriority = new Map<number, Task[]>();
@@ -41,6 +70,9 @@ export class PacedQueue {
   private running = 0;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** A slot is being asked of the shared budget (one at a time, for the head of the queue). */
+  private asking = false;
+  private readonly budget: SharedBudget | undefined;
   private readonly maxCalls: number;
   private readonly windowMs: number;
   private readonly concurrency: number;
@@ -52,6 +84,7 @@ export class PacedQueue {
     this.windowMs = options.windowMs ?? 1_000;
     this.concurrency = options.concurrency ?? Infinity;
     this.maxQueued = options.maxQueued ?? 10_000;
+    this.budget = options.budget;
     this.now = options.now ?? Date.now;
   }
 
@@ -76,25 +109,47 @@ export class PacedQueue {
   close(): void {
     this.closed = true;
     clearTimeout(this.timer);
+    this.timer = undefined;
     for (const tasks of this.byPriority.values()) for (const task of tasks) task.reject(new QueueClosedError());
     this.byPriority.clear();
     this.queued = 0;
   }
 
   private pump(): void {
+    if (this.timer || this.asking) return;
     while (this.queued > 0 && this.running < this.concurrency) {
       const wait = this.msUntilSlot();
-      if (wait > 0) {
-        if (!this.timer) {
-          this.timer = setTimeout(() => {
-            this.timer = undefined;
-            this.pump();
-          }, wait);
-        }
-        return;
-      }
+      if (wait > 0) return this.pumpIn(wait);
+      if (this.budget) return this.startWithSharedSlot(this.budget);
       this.start(this.takeNext());
     }
+  }
+
+  private pumpIn(ms: number): void {
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.pump();
+    }, ms);
+  }
+
+  /** Asks the shared budget for a slot; the head of the queue when it is granted starts. */
+  private startWithSharedSlot(budget: SharedBudget): void {
+    this.asking = true;
+    settled(() => budget.take()).then(
+      (answer) => {
+        this.asking = false;
+        if (this.queued === 0) return;
+        const wait = sharedSlotWait(answer);
+        if (wait > 0) return this.pumpIn(wait);
+        this.start(this.takeNext());
+        this.pump();
+      },
+      (err: unknown) => {
+        this.asking = false;
+        if (this.queued > 0) this.takeNext().reject(err);
+        this.pump();
+      },
+    );
   }
 
   private msUntilSlot(): number {
@@ -116,13 +171,7 @@ export class PacedQueue {
   private start(task: Task): void {
     if (this.maxCalls !== Infinity) this.starts.push(this.now());
     this.running++;
-    let settled: Promise<unknown>;
-    try {
-      settled = Promise.resolve(task.run());
-    } catch (err) {
-      settled = Promise.reject(err);
-    }
-    settled.then(task.resolve, task.reject).finally(() => {
+    settled(task.run).then(task.resolve, task.reject).finally(() => {
       this.running--;
       this.pump();
     });

@@ -48,12 +48,13 @@ export class HoldGate {
 
   /**
    * Why a new block of this priority waits for a person, or null when it goes now (it then counts against the storm
-   * cap). Approval mode is asked first, so a block waiting for approval never uses up the cap.
+   * cap). Approval mode is asked first, so a block waiting for approval never uses up the cap. A shared cap that
+   * cannot be asked holds the block.
    */
-  check(priority: Priority | null | undefined): HoldWhy | null {
+  async check(priority: Priority | null | undefined): Promise<HoldWhy | null> {
     const approval = approvalReason(this.policy, priority);
     if (approval) return { reason: 'approval', reasonText: approval };
-    if (!this.stormCap.tryTake()) return { reason: 'storm', reasonText: this.stormCap.describe() };
+    if (!(await this.stormCap.tryTake())) return { reason: 'storm', reasonText: this.stormCap.describe() };
     return null;
   }
 

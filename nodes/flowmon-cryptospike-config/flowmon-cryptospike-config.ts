@@ -8,12 +8,16 @@ import { CryptoSpikeConfigFields, CryptoSpikeSettings, readCryptoSpikeSettings }
 import type { HoldInfo } from '../../lib/decisions/types';
 import type { AppliedHold, MitigationKey, ReleaseOutcome } from '../../lib/mitigation/types';
 import { getRegistry } from '../../lib/registry';
+import { StoreRuntime, getStore } from '../../lib/store';
 import { HoldGate } from '../../lib/safety/hold-gate';
 import { StormCap } from '../../lib/safety/storm-cap';
 import type { CryptoSpikeConfigNode } from './config-node';
 import { CRYPTOSPIKE_CONFIG_TYPE, CRYPTOSPIKE_CONNECTION_DEFAULTS, registerCryptoSpikeAdminRoutes } from './admin-routes';
 
 type ConfigDef = NodeDef & CryptoSpikeConfigFields;
+
+/** The storm gate counts new blocks per minute. */
+const STORM_WINDOW_MS = 60_000;
 
 export = function (RED: NodeAPI): void {
   function CryptoSpikeConfig(this: CryptoSpikeConfigNode, def: ConfigDef): void {
@@ -38,6 +42,8 @@ export = function (RED: NodeAPI): void {
       client = new CryptoSpikeClient({ ...settings.client, configId: node.id });
       node.simulate = settings.simulate;
       node.userIdType = settings.userIdType;
+      const store = getStore(RED as unknown as StoreRuntime);
+      const stormBudget = store.budgets?.budget(`cryptospike-storm:${node.id}`, settings.stormCap, STORM_WINDOW_MS);
       node.responder = new CryptoSpikeResponder({
         client,
         configId: node.id,
@@ -45,9 +51,10 @@ export = function (RED: NodeAPI): void {
         unblockValue: settings.unblockValue,
         simulate: settings.simulate,
         protectedUsers: new ProtectedUsers(settings.protectedUsers),
-        holdGate: new HoldGate(new StormCap(settings.stormCap), settings.approval),
+        holdGate: new HoldGate(new StormCap(settings.stormCap, STORM_WINDOW_MS, { budget: stormBudget }), settings.approval),
         memoryMs: settings.memoryMs,
         isActive: (key) => getRegistry(RED as unknown as Parameters<typeof getRegistry>[0]).isActive(key),
+        claims: store.claims,
       });
     } catch (err) {
       settings = null;

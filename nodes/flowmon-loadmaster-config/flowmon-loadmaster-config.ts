@@ -7,6 +7,7 @@ import { LoadMasterConfigFields, LoadMasterSettings, readLoadMasterSettings } fr
 import type { HoldInfo } from '../../lib/decisions/types';
 import type { AppliedHold, MitigationKey, ReleaseOutcome } from '../../lib/mitigation/types';
 import { getRegistry } from '../../lib/registry';
+import { StoreRuntime, getStore } from '../../lib/store';
 import { LOADMASTER_CONFIG_TYPE, LOADMASTER_CONNECTION_DEFAULTS, registerLoadMasterAdminRoutes } from './admin-routes';
 import type { LoadMasterConfigNode } from './types';
 
@@ -41,9 +42,12 @@ export = function (RED: NodeAPI) {
     };
     try {
       settings = readLoadMasterSettings(resolved, node.credentials ?? {});
+      const store = getStore(RED as unknown as StoreRuntime);
       runtime = createLoadMasterRuntime(settings, {
         configId: node.id,
         isActive: (key) => getRegistry(RED as never).isActive(key),
+        budgets: store.budgets,
+        claims: store.claims,
       });
       node.loadMaster = runtime.service;
       if (settings.tls.mode === 'insecure') {

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { blockCidrFor, parseCidr } from '../../../lib/net/address';
 import { ProtectedNetworks } from '../../../lib/safety/protected-networks';
+import { readApprovalPolicy } from '../../../lib/safety/approval';
+import { HoldGate } from '../../../lib/safety/hold-gate';
 import { StormCap } from '../../../lib/safety/storm-cap';
+import { FakeSharedBudgets } from './fake-shared-budget';
 
 describe('lib/safety', () => {
   it('protects the built-in special ranges', () => {
@@ -28,14 +31,52 @@ describe('lib/safety', () => {
     assert.throws(() => p.add('10.0.0.0/40', 'x'), /not an IP address or CIDR/);
   });
 
-  it('storm cap allows max per window, then refuses until the window slides', () => {
+  it('storm cap allows max per window, then refuses until the window slides', async () => {
     let now = 0;
-    const cap = new StormCap(3, 60_000, () => now);
-    assert.deepEqual([cap.tryTake(), cap.tryTake(), cap.tryTake(), cap.tryTake()], [true, true, true, false]);
+    const cap = new StormCap(3, 60_000, { now: () => now });
+    assert.deepEqual([await cap.tryTake(), await cap.tryTake(), await cap.tryTake(), await cap.tryTake()], [true, true, true, false]);
     now = 59_999;
-    assert.equal(cap.tryTake(), false);
+    assert.equal(await cap.tryTake(), false);
     now = 60_000;
-    assert.equal(cap.tryTake(), true);
+    assert.equal(await cap.tryTake(), true);
     assert.match(cap.describe(), /at most 3 new blocks per 60 s/);
+  });
+
+  describe('storm gate shared by two instances', () => {
+    let now = 0;
+    let budgets: FakeSharedBudgets;
+    /** The gate of one instance: its own StormCap over the one shared budget. */
+    const gate = (approval = 'never') =>
+      new HoldGate(new StormCap(5, 60_000, { budget: budgets.budget('storm:cfg', 5, 60_000) }), readApprovalPolicy({ approval }));
+    beforeEach(() => {
+      now = 0;
+      budgets = new FakeSharedBudgets(() => now);
+    });
+
+    it('lets 5 new blocks through per minute across both, and holds the rest on either', async () => {
+      const [a, b] = [gate(), gate()];
+      const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => (i % 2 ? a : b).check('high')));
+      assert.equal(answers.filter((why) => why === null).length, 5);
+      assert.deepEqual(new Set(answers.filter((why) => why !== null).map((why) => why?.reason)), new Set(['storm']));
+      now = 59_999;
+      assert.equal((await a.check('high'))?.reason, 'storm');
+      now = 60_000;
+      assert.equal(await b.check('high'), null);
+    });
+
+    it('a block waiting for approval does not use up the shared count', async () => {
+      const [held, free] = [gate('always'), gate()];
+      for (let i = 0; i < 10; i++) assert.equal((await held.check('high'))?.reason, 'approval');
+      const answers = await Promise.all(Array.from({ length: 6 }, () => free.check('high')));
+      assert.equal(answers.filter((why) => why === null).length, 5);
+    });
+
+    it('holds when the store cannot be asked (the safe side)', async () => {
+      const a = gate();
+      budgets.failing = true;
+      assert.equal((await a.check('high'))?.reason, 'storm');
+      budgets.failing = false;
+      assert.equal(await a.check('high'), null);
+    });
   });
 });
