@@ -13,21 +13,32 @@ export = function (RED: NodeAPI): void {
     RED.nodes.createNode(this, config);
     const settings = readSettings(config, (text) => this.warn(text));
 
-    // Accepted events are journaled before the receipt leaves, and events a crash left unfinished are sent again
-    // once the flows have started (see lib/intake).
+    // Accepted events are stored before the receipt leaves. Events a crash left unfinished are sent again once the
+    // flows have started, and so are those this instance takes over from a dead one on a shared store (see lib/intake).
     const journal = getIntake(RED as unknown as Parameters<typeof getIntake>[0]);
     const intake = new AdsIntake(this, settings, this.credentials?.secret, journal);
-    const replay = journal?.ledger.takeUnsettled(this.id) ?? [];
-    const onFlowsStarted = () => {
-      RED.events.removeListener('flows:started', onFlowsStarted);
-      if (replay.length === 0) return;
-      this.warn(`sending again ${replay.length} event(s) accepted before Node-RED stopped but not finished`);
-      for (const record of replay.splice(0)) {
+    const sendAgain = (records: IntakeRecord[]) => {
+      for (const record of records) {
         this.send([replayMessage(record), null, null]);
         journal?.tracker.sent(record.id);
       }
     };
-    if (replay.length > 0) RED.events.on('flows:started', onFlowsStarted);
+    const fromLastRun = journal?.ledger.takeUnsettled(this.id) ?? [];
+    const takenOver: IntakeRecord[] = [];
+    let flowsStarted = false;
+    const onFlowsStarted = () => {
+      RED.events.removeListener('flows:started', onFlowsStarted);
+      flowsStarted = true;
+      if (fromLastRun.length > 0) this.warn(`sending again ${fromLastRun.length} event(s) accepted before Node-RED stopped but not finished`);
+      sendAgain(fromLastRun.splice(0));
+      sendAgain(takenOver.splice(0));
+    };
+    RED.events.on('flows:started', onFlowsStarted);
+    const unwatch = journal?.ledger.watch(this.id, (records) => {
+      this.warn(`sending again ${records.length} event(s) accepted by another instance that stopped before finishing them`);
+      if (flowsStarted) sendAgain(records);
+      else takenOver.push(...records);
+    });
 
     // Batches still being taken when the node closes finish first (their events are journaled and sent).
     const inFlight = new Set<Promise<unknown>>();
@@ -107,6 +118,7 @@ export = function (RED: NodeAPI): void {
 
     this.on('close', (_removed: boolean, closed: () => void) => {
       RED.events.removeListener('flows:started', onFlowsStarted);
+      unwatch?.();
       closeEndpoint?.();
       void Promise.allSettled([...inFlight]).then(() => closed());
     });

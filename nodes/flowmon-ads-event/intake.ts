@@ -7,6 +7,7 @@ import { LineReject, parseInput } from '../../lib/ads/parse-lines';
 import { readSecret, SecretSetting, secretMatches } from '../../lib/ads/secret';
 import { Intake, INTAKE_PROPERTY } from '../../lib/intake';
 import { signalIntake } from '../../lib/metrics/signals';
+import { isStoreUnavailable } from '../../lib/store';
 import { Answer, refusal } from './receipt';
 import { AdsEventSettings } from './settings';
 
@@ -20,6 +21,8 @@ export interface Taken {
 }
 
 type Fill = 'green' | 'yellow' | 'red';
+
+export const STORE_UNREACHABLE = 'events not accepted: the shared store (PostgreSQL) cannot be reached; send again later';
 
 export class AdsIntake {
   private readonly totals = { accepted: 0, rejected: 0, filtered: 0 };
@@ -96,8 +99,7 @@ export class AdsIntake {
     try {
       intakeIds = (await this.journal?.ledger.record(this.node.id, events.map((m) => m.payload as AdsEvent))) ?? [];
     } catch (err) {
-      this.showTotals('red', '503 journal not writable');
-      const answer = refusal(503, `events not accepted: the intake journal could not be written (${(err as Error).message})`);
+      const answer = this.notStored(err);
       emit([], [], answer);
       return { answer, failure: new Error(answer.payload.error) };
     }
@@ -108,6 +110,16 @@ export class AdsIntake {
     emit(events, rejects, answer);
     for (const id of intakeIds) this.journal?.tracker.sent(id);
     return { answer };
+  }
+
+  /** The 503 of events that could not be stored: the shared store unreachable, or the journal not writable. */
+  private notStored(err: unknown): Answer {
+    if (isStoreUnavailable(err)) {
+      this.showTotals('red', '503 store unreachable');
+      return refusal(503, STORE_UNREACHABLE);
+    }
+    this.showTotals('red', '503 journal not writable');
+    return refusal(503, `events not accepted: the intake journal could not be written (${(err as Error).message})`);
   }
 
   failed(): void {

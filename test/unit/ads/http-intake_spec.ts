@@ -12,6 +12,9 @@ import adsEventNode = require('../../../nodes/flowmon-ads-event/flowmon-ads-even
 import { IntakeLedger } from '../../../lib/intake/ledger';
 import { IntakeTracker } from '../../../lib/intake/tracker';
 import { closeIntakes } from '../../../lib/intake';
+import { JournalStore } from '../../../lib/store/journal-store';
+import { FakeIntakeBackend, orphan } from '../intake/fake-backend';
+import { StoreUnavailableError } from '../../../lib/store';
 import { adsNodeFlow, Captured, captureOutputs, failNextSend } from './ads-node';
 import { openEndpoint, type EndpointHandlers } from '../../../nodes/flowmon-ads-event/http-endpoint';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -348,6 +351,39 @@ describe('flowmon-ads-event node: its own HTTP endpoint', function () {
     assert.match(errors[0][0], /intake journal could not be written/);
     assert.equal(errors[0][1].statusCode, 503, 'with a message, so a Catch node sees it');
     assert.ok(!JSON.stringify(errors).includes(SECRET));
+  });
+
+  it('answers 503 with "send again later" and a red "503 store unreachable" status when the shared store cannot be reached', async () => {
+    const captured = await load();
+    sinon.stub(IntakeLedger.prototype, 'record').rejects(new StoreUnavailableError());
+    const reply = await post(`${CEF}\n`);
+    assert.equal(reply.status, 503);
+    assert.equal(reply.body.error, 'events not accepted: the shared store (PostgreSQL) cannot be reached; send again later');
+    await settle(captured, 1);
+    assert.equal(captured.events.length, 0);
+    assert.deepEqual(captured.receipts.map((m) => [m.statusCode, m.payload.error]), [[503, reply.body.error]]);
+    const status = ((helper.getNode('n1') as any).status as sinon.SinonSpy).lastCall.args[0];
+    assert.equal(status.fill, 'red');
+    assert.equal(status.shape, 'ring');
+    assert.match(status.text, /^503 store unreachable · /);
+    assert.match(nodeCalls('error')[0][0], /shared store \(PostgreSQL\) cannot be reached/);
+  });
+
+  it('sends events taken over from another instance once, marked replayed, and settles them when done', async () => {
+    const backend = new FakeIntakeBackend();
+    sinon.stub(JournalStore.prototype, 'openIntake').returns(backend as unknown as ReturnType<JournalStore['openIntake']>);
+    const captured = await load();
+    helper.getNode('events').on('input', (_msg: unknown, _send: unknown, done: () => void) => done());
+    backend.takeOver([orphan('t-1', 'n1', '10.0.0.7'), orphan('t-2', 'n1', '10.0.0.8'), orphan('t-3', 'elsewhere', '10.0.0.9')]);
+    backend.takeOverAll([orphan('t-1', 'n1', '10.0.0.7')]); // offered twice: sent once
+    for (let i = 0; i < 100 && backend.settled.length < 2; i++) await new Promise((r) => setTimeout(r, 5));
+    assert.deepEqual(captured.events.map((m) => [m.payload.source, m.replayed, m._flowmonIntake]), [
+      ['10.0.0.7', true, 't-1'],
+      ['10.0.0.8', true, 't-2'],
+    ]);
+    assert.equal(captured.receipts.length, 0, 'no receipt for a replay');
+    assert.deepEqual(backend.settled.sort(), ['t-1', 't-2'], 'settled once the wired nodes completed');
+    assert.match(nodeCalls('warn')[0][0], /sending again 2 event\(s\) accepted by another instance/);
   });
 
   it('answers 500 exactly once when something unexpected throws, and keeps serving', async () => {
