@@ -3,20 +3,7 @@ import { once } from 'node:events';
 import { PgConnection } from '../../../lib/store/postgres/connection';
 import { isStoreUnavailable, StoreUnavailableError } from '../../../lib/store/types';
 import { PgServer, startPostgres } from '../../support/postgres';
-
-const quiet = { warn: () => undefined };
-
-function waitFor(check: () => boolean, ms = 5_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const poll = (): void => {
-      if (check()) resolve();
-      else if (Date.now() > deadline) reject(new Error('condition not met in time'));
-      else setTimeout(poll, 20);
-    };
-    poll();
-  });
-}
+import { quietLog as quiet, waitFor } from './postgres-support';
 
 describe('PostgreSQL connection (a real private server)', function () {
   this.timeout(60_000);
@@ -109,13 +96,13 @@ describe('PostgreSQL connection (a real private server)', function () {
     const payloads: string[] = [];
     assert.equal(await conn.listen('probe_channel', (p) => payloads.push(p)), true);
     await conn.query("SELECT pg_notify('probe_channel', 'one')");
-    await waitFor(() => payloads.includes('one'));
+    await waitFor(() => payloads.includes('one'), 5_000, 'the first notification');
     const resync = once(conn, 'resync');
     await server.stop();
     await server.start();
     await resync;
     await conn.query("SELECT pg_notify('probe_channel', 'two')");
-    await waitFor(() => payloads.includes('two'));
+    await waitFor(() => payloads.includes('two'), 5_000, 'the notification after the restart');
     assert.deepEqual(payloads, ['one', 'two']);
   });
 
