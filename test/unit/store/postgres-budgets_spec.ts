@@ -1,18 +1,13 @@
 import assert from 'node:assert/strict';
 import { boundedName, PostgresBudgets } from '../../../lib/store/postgres/budgets';
-import { PostgresFixture } from './postgres-support';
+import { usePostgres } from './postgres-support';
 
 describe('PostgreSQL shared budgets (real PostgreSQL)', function () {
   this.timeout(30_000);
-  const pg = new PostgresFixture();
-
-  before(() => pg.start());
-  afterEach(() => pg.closeAll());
-  after(() => pg.stop());
+  const { pg, url } = usePostgres();
 
   it('gives two instances together exactly 30 slots of a 30 per 3 s budget, then the wait until one frees', async () => {
-    const url = await pg.database();
-    const budgets = [new PostgresBudgets(await pg.connection(url), Promise.resolve()), new PostgresBudgets(await pg.connection(url), Promise.resolve())];
+    const budgets = [new PostgresBudgets(await pg.connection(url()), Promise.resolve()), new PostgresBudgets(await pg.connection(url()), Promise.resolve())];
     const [a, b] = budgets.map((each) => each.budget('loadmaster:lm1', 30, 3_000));
     const started = Date.now();
     const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => (i % 2 === 0 ? a : b).take()));
@@ -25,8 +20,7 @@ describe('PostgreSQL shared budgets (real PostgreSQL)', function () {
   });
 
   it('frees slots as the window slides', async () => {
-    const url = await pg.database();
-    const budget = new PostgresBudgets(await pg.connection(url), Promise.resolve()).budget('short', 2, 300);
+    const budget = new PostgresBudgets(await pg.connection(url()), Promise.resolve()).budget('short', 2, 300);
     assert.deepEqual([await budget.take(), await budget.take()], [0, 0]);
     const wait = await budget.take();
     assert.ok(wait > 0 && wait <= 300, `wait ${wait}`);

@@ -1,22 +1,17 @@
 import assert from 'node:assert/strict';
 import { PostgresAddClaims } from '../../../lib/store/postgres/claims';
-import { PostgresFixture } from './postgres-support';
+import { usePostgres } from './postgres-support';
 
 describe('PostgreSQL add claims (real PostgreSQL)', function () {
   this.timeout(30_000);
-  const pg = new PostgresFixture();
-  let url: string;
+  const { pg, url } = usePostgres();
   let a: PostgresAddClaims;
   let b: PostgresAddClaims;
 
-  before(() => pg.start());
   beforeEach(async () => {
-    url = await pg.database();
-    a = new PostgresAddClaims(await pg.connection(url), { instanceId: 'a', ready: Promise.resolve() });
-    b = new PostgresAddClaims(await pg.connection(url), { instanceId: 'b', ready: Promise.resolve() });
+    a = new PostgresAddClaims(await pg.connection(url()), { instanceId: 'a', ready: Promise.resolve() });
+    b = new PostgresAddClaims(await pg.connection(url()), { instanceId: 'b', ready: Promise.resolve() });
   });
-  afterEach(() => pg.closeAll());
-  after(() => pg.stop());
 
   it('gives one of two concurrent claims of a target, 20 targets over', async () => {
     for (let i = 0; i < 20; i++) {
@@ -41,7 +36,7 @@ describe('PostgreSQL add claims (real PostgreSQL)', function () {
   });
 
   it('answers active for a target whose block is on the appliance', async () => {
-    const operator = await pg.client(url);
+    const operator = await pg.client(url());
     const expiresAt = Date.now() + 60_000;
     await operator.query(
       `INSERT INTO flowmon_entries (id, version, state, expires_at, simulated, entry) VALUES ('z', 1, 'active', $1, false, '{}')`,

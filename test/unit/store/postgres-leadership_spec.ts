@@ -1,24 +1,16 @@
 import assert from 'node:assert/strict';
 import { PostgresLeadership } from '../../../lib/store/postgres/leadership';
-import { PostgresFixture, quietLog, sleep, waitFor } from './postgres-support';
+import { quietLog, sleep, usePostgres, waitFor } from './postgres-support';
 
 const RENEW_MS = 300;
 const LEASE_MS = 1_500;
 
 describe('PostgreSQL leadership (real PostgreSQL)', function () {
   this.timeout(30_000);
-  const pg = new PostgresFixture();
-  let url: string;
-
-  before(() => pg.start());
-  beforeEach(async () => {
-    url = await pg.database();
-  });
-  afterEach(() => pg.closeAll());
-  after(() => pg.stop());
+  const { pg, url } = usePostgres();
 
   async function candidate(name: string): Promise<PostgresLeadership> {
-    const conn = await pg.connection(url);
+    const conn = await pg.connection(url());
     const leadership = new PostgresLeadership(conn, {
       instanceId: name,
       ready: Promise.resolve(),
@@ -59,7 +51,7 @@ describe('PostgreSQL leadership (real PostgreSQL)', function () {
     const [leader, follower] = await two();
     const changes: boolean[] = [];
     leader.on('change', (leading: boolean) => changes.push(leading));
-    const operator = await pg.client(url);
+    const operator = await pg.client(url());
     const started = Date.now();
     await operator.query('SELECT pg_terminate_backend(pid) FROM flowmon_leader WHERE singleton = 1');
     await waitFor(() => !leader.isLeader, 2_000, 'the leader to step down');
@@ -88,7 +80,7 @@ describe('PostgreSQL leadership (real PostgreSQL)', function () {
 
   it('steps down by itself when no renewal succeeds for leaseMs - 2 * renewMs', async () => {
     const [leader] = await two();
-    const operator = await pg.client(url);
+    const operator = await pg.client(url());
     // The lease row is locked by an open transaction: the leader's renewals hang.
     await operator.query('BEGIN');
     await operator.query('SELECT * FROM flowmon_leader FOR UPDATE');

@@ -21,15 +21,20 @@ export async function waitFor(done: () => boolean, timeoutMs: number, what: stri
 
 /** One private server for a spec file; each test takes a database of its own and closes what it opened. */
 export class PostgresFixture {
-  private server: PgServer | undefined;
+  private server_: PgServer | undefined;
   private readonly closers: (() => Promise<unknown>)[] = [];
 
+  /** The server itself, to stop and start it. */
+  get server(): PgServer {
+    return this.server_!;
+  }
+
   async start(): Promise<void> {
-    this.server = await startPostgres({ fsync: false });
+    this.server_ = await startPostgres({ fsync: false });
   }
 
   async database(): Promise<string> {
-    return this.server!.createDatabase(`t_${randomBytes(6).toString('hex')}`);
+    return this.server.createDatabase(`t_${randomBytes(6).toString('hex')}`);
   }
 
   /** A connection on a migrated database; closed by closeAll(). */
@@ -60,6 +65,22 @@ export class PostgresFixture {
 
   async stop(): Promise<void> {
     await this.closeAll();
-    await this.server?.destroy();
+    await this.server_?.destroy();
   }
+}
+
+/**
+ * The hooks of a spec on a private server (call inside describe): a database of its own for every test (`url()`),
+ * everything opened in a test closed after it.
+ */
+export function usePostgres(): { pg: PostgresFixture; url: () => string } {
+  const pg = new PostgresFixture();
+  let url = '';
+  before(() => pg.start());
+  beforeEach(async () => {
+    url = await pg.database();
+  });
+  afterEach(() => pg.closeAll());
+  after(() => pg.stop());
+  return { pg, url: () => url };
 }
