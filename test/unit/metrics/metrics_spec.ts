@@ -133,7 +133,7 @@ describe('Prometheus metrics', () => {
       const { types, samples } = parseExposition(await own.text());
       assert.equal(types.get('flowmon_store_up'), 'gauge');
       assert.equal(types.get('flowmon_releaser'), 'gauge');
-      return [samples.get('flowmon_store_up'), samples.get('flowmon_releaser')];
+      return [samples.get('flowmon_store_up{}'), samples.get('flowmon_releaser{}')];
     };
     assert.deepEqual(await read(), [1, 1]);
     state.up = false;
