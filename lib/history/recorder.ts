@@ -24,7 +24,10 @@ export class HistoryRecorder {
   private readonly pending = new Set<Promise<unknown>>();
   private timer: unknown;
   private running = false;
-  private readonly onChange = (c: RegistryChange) => this.record(draftFromChange(c));
+  /** A change another instance made is recorded there, once. */
+  private readonly onChange = (c: RegistryChange) => {
+    if (!c.remote) this.record(draftFromChange(c));
+  };
   private readonly onSignal = (s: MitigationSignal) => this.record(draftFromSignal(s));
 
   constructor(

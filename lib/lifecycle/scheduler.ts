@@ -6,9 +6,15 @@
  * Releases are started at most `concurrency` at a time per appliance, so a start-up backlog is paced.
  * Held entries fall due at their decide-by and approving entries when their apply is to be tried (again): both are
  * handed to the decisions (see DueDecisions), the most urgent hold first.
+ *
+ * With a shared store only the instance that leads (see Leadership) does any of this; a person's release runs on
+ * whichever instance was asked. Before each appliance call of its own, and before handing due holds to the decisions,
+ * the leader confirms at the store that it still leads (fencing), so one that lost the lock unnoticed does nothing.
  */
 import { entryKey, RegistryEntry, ReleasedBy, dueAt, isDecidedHold, isPendingHold } from '../registry/entry';
 import type { MitigationRegistry, RegistryChange } from '../registry/registry';
+import { SoleLeadership } from '../store/sole-leadership';
+import type { Leadership } from '../store/types';
 import { LOADMASTER_COMMENT_TAG, MitigationAppliance } from '../mitigation/types';
 import { retryDelay } from './backoff';
 import { DueQueue } from './due-queue';
@@ -58,6 +64,8 @@ export interface SchedulerOptions {
   retryMaxMs?: number;
   pruneEveryMs?: number;
   log?: { warn(msg: string): void };
+  /** Whether this instance releases (a shared store); without it, always. */
+  leadership?: Leadership;
 }
 
 /** `not-a-block`: the entry is a held block (held, approving, discarded, approved), decided, never released. */
@@ -78,6 +86,9 @@ export class ReleaseScheduler {
   private readonly pruneEveryMs: number;
   private readonly logger: { warn(msg: string): void };
   private readonly decisions: DueDecisions | undefined;
+  private readonly leadership: Leadership;
+  /** The loss of leadership found by a fencing check was logged (once per loss). */
+  private fenceLogged = false;
   private readonly queue = new DueQueue();
   private timer: unknown;
   private timerDue = Infinity;
@@ -88,6 +99,7 @@ export class ReleaseScheduler {
   private readonly waiting = new Map<string, string[]>();
   private readonly active = new Map<string, number>();
   private readonly onChange = (c: RegistryChange) => this.noteChange(c);
+  private readonly onLeadership = (leading: boolean) => (leading ? this.takeCharge() : this.standDown());
 
   constructor(
     private readonly registry: MitigationRegistry,
@@ -102,6 +114,7 @@ export class ReleaseScheduler {
     this.pruneEveryMs = opts.pruneEveryMs ?? 3_600_000;
     this.logger = opts.log ?? console;
     this.decisions = opts.decisions;
+    this.leadership = opts.leadership ?? new SoleLeadership();
     this.lastPrune = this.clock.now();
   }
 
@@ -109,16 +122,23 @@ export class ReleaseScheduler {
     if (this.running) return;
     this.running = true;
     this.registry.on('change', this.onChange);
-    this.rebuild();
-    this.tick();
+    this.leadership.on('change', this.onLeadership);
+    if (this.leadership.isLeader) {
+      this.rebuild();
+      this.tick();
+    }
+    // Entries a shared store loads asynchronously arrive when the registry is ready.
+    this.registry.ready.then(
+      () => this.takeCharge(),
+      () => undefined,
+    );
   }
 
   stop(): void {
     this.running = false;
     this.registry.off('change', this.onChange);
-    this.cancelTimer();
-    this.queue.clear();
-    this.waiting.clear();
+    this.leadership.off('change', this.onLeadership);
+    this.standDown();
   }
 
   /** Runs everything due now (used at flow start, when overdue entries may be waiting). */
@@ -135,8 +155,9 @@ export class ReleaseScheduler {
     return this.release(id, by);
   }
 
-  /** Orphaned entries whose config node exists again are released through it. */
+  /** Orphaned entries whose config node exists again are released through it (by the instance that leads). */
   adoptOrphans(): void {
+    if (!this.leadership.isLeader) return;
     for (const e of this.registry.values()) {
       if (e.state === 'orphaned' && this.appliances.resolve(e.configId)) void this.registry.adopt(e.id);
     }
@@ -148,7 +169,41 @@ export class ReleaseScheduler {
     return this.queue.peek()?.due;
   }
 
+  /** This instance leads (again), or its entries arrived: everything due is found anew. */
+  private takeCharge(): void {
+    if (!this.running || !this.leadership.isLeader) return;
+    this.fenceLogged = false;
+    this.rebuild();
+    if (this.appliances.flowsRunning() === true) this.adoptOrphans();
+    this.tick();
+  }
+
+  /** Another instance leads: nothing is due here until this one leads again. */
+  private standDown(): void {
+    this.cancelTimer();
+    this.queue.clear();
+    this.waiting.clear();
+  }
+
+  /** Fencing: false (logged once per loss, and the scheduler stands down) when this instance no longer leads. */
+  private async stillLeading(): Promise<boolean> {
+    let leading = false;
+    try {
+      leading = await this.leadership.confirm();
+    } catch {
+      leading = false;
+    }
+    if (leading) return true;
+    if (!this.fenceLogged) {
+      this.fenceLogged = true;
+      this.log(`this instance no longer leads (${this.leadership.describe()}): it leaves releases and decide-by defaults to the leader`);
+    }
+    this.standDown();
+    return false;
+  }
+
   private noteChange(c: RegistryChange): void {
+    if (!this.running || !this.leadership.isLeader) return;
     const due = dueAt(c.entry);
     // A release or an approval just started is already being carried out by whoever started it.
     if (due === undefined || c.type === 'releasing' || c.type === 'approving') return;
@@ -160,7 +215,7 @@ export class ReleaseScheduler {
   private requeue(id: string): void {
     const e = this.registry.get(id);
     const due = e && dueAt(e);
-    if (!this.running || due === undefined) return;
+    if (!this.running || !this.leadership.isLeader || due === undefined) return;
     this.queue.push({ due, id });
     if (due < this.timerDue) this.arm();
   }
@@ -182,7 +237,7 @@ export class ReleaseScheduler {
   }
 
   private tick(): void {
-    if (!this.running) return;
+    if (!this.running || !this.leadership.isLeader) return;
     const now = this.clock.now();
     if (this.appliances.flowsRunning() === false) {
       this.arm(); // waits for sweep() at flow start
@@ -207,7 +262,7 @@ export class ReleaseScheduler {
 
   private arm(): void {
     this.cancelTimer();
-    if (!this.running) return;
+    if (!this.running || !this.leadership.isLeader) return;
     this.dropStale();
     const now = this.clock.now();
     const next = this.queue.peek()?.due ?? Infinity;
@@ -237,6 +292,12 @@ export class ReleaseScheduler {
   private dispatchHolds(holds: RegistryEntry[]): void {
     const decisions = this.decisions;
     if (!decisions || holds.length === 0) return;
+    void this.stillLeading().then((leading) => {
+      if (leading) this.decide(decisions, holds);
+    });
+  }
+
+  private decide(decisions: DueDecisions, holds: RegistryEntry[]): void {
     holds.sort((a, b) => (b.hold?.priority ?? 0) - (a.hold?.priority ?? 0));
     for (const e of holds) {
       if (e.state === 'held') decisions.timeout(e.id);
@@ -297,7 +358,15 @@ export class ReleaseScheduler {
       return { status: 'deferred', entry: reg.get(e.id) };
     }
     const armedAt = e.armedAt;
-    await reg.markReleasing(e.id);
+    const expiry = by === 'expiry';
+    await reg.markReleasing(e.id, expiry ? armedAt : undefined);
+    const releasing = reg.get(e.id);
+    // Re-armed on another instance before the release started: the new block stands.
+    if (expiry && (releasing?.state !== 'release-pending' || releasing.armedAt !== armedAt)) {
+      return { status: 'deferred', entry: releasing };
+    }
+    // Expiry and its retries are the leader's: the new leader finds the entry release-pending and releases it.
+    if (expiry && !(await this.stillLeading())) return { status: 'deferred', entry: releasing };
     try {
       await appliance.releaseMitigation(entryKey(e));
     } catch (err) {
@@ -312,6 +381,7 @@ export class ReleaseScheduler {
     }
     const after = reg.get(e.id);
     if (after && after.state === 'active' && after.armedAt !== armedAt) {
+      if (expiry && !(await this.stillLeading())) return { status: 'released', entry: reg.get(e.id) };
       await this.reapplyAfterRace(after, appliance);
       return { status: 'released', entry: reg.get(e.id) };
     }

@@ -1,17 +1,20 @@
 /**
- * One registry of active mitigations per Node-RED runtime (per user directory), created lazily by `getRegistry(RED)`
- * and shared by the TTL nodes, the appliance nodes and the sidebar. It owns a release scheduler that runs at runtime
- * level, so blocks are released on time even when the TTL node that armed them was deleted, and the decision
- * service, the one path of every decision on a held block (`registry.decisions.decide`).
+ * One registry of active mitigations per store (per user directory, or per PostgreSQL database), created lazily by
+ * `getRegistry(RED)` and shared by the TTL nodes, the appliance nodes and the sidebar. It owns a release scheduler
+ * that runs at runtime level, so blocks are released on time even when the TTL node that armed them was deleted (with
+ * a shared store, only on the instance that leads), and the decision service, the one path of every decision on a
+ * held block (`registry.decisions.decide`).
  */
 import * as path from 'node:path';
-import { dataDir, dataFile } from '../durable/private-files';
+import { dataDir } from '../durable/private-files';
 import { isMitigationAppliance, MitigationAppliance } from '../mitigation/types';
 import { ApplianceResolver, ReleaseScheduler, ReleaseResult } from '../lifecycle/scheduler';
 import { DecisionService } from '../decisions/service';
+import { getStore, Store, StoreRuntime } from '../store';
+import { REGISTRY_FILE } from './journal-backend';
 import { MitigationRegistry } from './registry';
 
-export const REGISTRY_FILE = 'flowmon-response-registry.jsonl';
+export { REGISTRY_FILE };
 
 /** The registry journal of a user directory: in the package's folder (0700), readable by its owner only. */
 export function registryFile(userDir: string): string {
@@ -19,9 +22,8 @@ export function registryFile(userDir: string): string {
 }
 
 /** The parts of Node-RED's RED object the registry uses (kept structural so library code never imports node-red). */
-export interface RuntimeLike {
-  settings: { userDir?: string };
-  log?: { warn(msg: unknown): void; info?(msg: unknown): void };
+export interface RuntimeLike extends StoreRuntime {
+  log?: { warn(msg: unknown): void; info?(msg: unknown): void; error?(msg: unknown): void };
   nodes?: { getNode(id: string): unknown };
   events?: {
     on(event: string, fn: (...args: unknown[]) => void): unknown;
@@ -44,13 +46,20 @@ export class RuntimeRegistry extends MitigationRegistry {
     this.flowState = false;
   };
 
-  constructor(red: RuntimeLike, file: string | undefined) {
+  /** `storage`: the store to open the entries from, or a journal path (memory only without either). */
+  constructor(red: RuntimeLike, storage: Store | string | undefined) {
     const log = { warn: (m: string) => red.log?.warn(`[flowmon-response] ${m}`) };
-    super({ file, log, ownsDir: true });
+    const store = typeof storage === 'object' ? storage : undefined;
+    super({
+      file: typeof storage === 'string' ? storage : undefined,
+      openBackend: store && ((live) => store.openEntries(live)),
+      log,
+      ownsDir: true,
+    });
     this.red = red;
     const appliances: ApplianceResolver = { resolve: (id) => this.resolveAppliance(id), flowsRunning: () => this.flowState };
     this.decisions = new DecisionService(this, appliances, { log });
-    this.scheduler = new ReleaseScheduler(this, appliances, { log, decisions: this.decisions });
+    this.scheduler = new ReleaseScheduler(this, appliances, { log, decisions: this.decisions, leadership: store?.leadership });
     this.bind(red);
     this.scheduler.start();
   }
@@ -94,28 +103,27 @@ export class RuntimeRegistry extends MitigationRegistry {
   }
 }
 
-const registries = new Map<string, RuntimeRegistry>();
+const registries = new Map<Store, RuntimeRegistry>();
 let warnedMemoryOnly = false;
 
+/** The registry of the runtime's store (see lib/store): one per user directory, or per PostgreSQL database. */
 export function getRegistry(red: RuntimeLike): RuntimeRegistry {
-  const dir = red.settings?.userDir;
-  const id = dir ? path.resolve(dir) : '';
-  let reg = registries.get(id);
+  const store = getStore(red);
+  let reg = registries.get(store);
   if (reg) {
     reg.bind(red);
     return reg;
   }
-  if (!dir && !warnedMemoryOnly) {
+  reg = new RuntimeRegistry(red, store);
+  if (!reg.durable && !warnedMemoryOnly) {
     warnedMemoryOnly = true;
     red.log?.warn('[flowmon-response] no user directory: active blocks are kept in memory only and lost on restart');
   }
-  const log = { warn: (m: string) => red.log?.warn(`[flowmon-response] ${m}`) };
-  reg = new RuntimeRegistry(red, dir ? dataFile(dir, REGISTRY_FILE, log) : undefined);
-  registries.set(id, reg);
+  registries.set(store, reg);
   return reg;
 }
 
-/** Stops and closes every registry (a process restart, as far as the registry can tell). */
+/** Stops and closes every registry (a process restart, as far as the registry can tell); the stores stay open. */
 export async function closeRegistries(): Promise<void> {
   const all = [...registries.values()];
   registries.clear();

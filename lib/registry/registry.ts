@@ -320,9 +320,13 @@ export class MitigationRegistry extends EventEmitter {
     });
   }
 
-  /** A release is about to be attempted: the entry no longer counts as active. */
-  markReleasing(id: string): Promise<void> {
-    return this.update(id, 'releasing', isApplied, (e) => {
+  /**
+   * A release is about to be attempted: the entry no longer counts as active. With `armedAt`, only the block armed
+   * then: one re-armed meanwhile (on another instance) is left as it is.
+   */
+  markReleasing(id: string, armedAt?: number): Promise<void> {
+    const applies = (e: RegistryEntry) => isApplied(e) && (armedAt === undefined || e.armedAt === armedAt);
+    return this.update(id, 'releasing', applies, (e) => {
       e.state = 'release-pending';
       e.nextAttemptAt = undefined;
     });

@@ -77,7 +77,8 @@ export = function (RED: NodeAPI) {
 
     const onChange = (c: RegistryChange) => {
       scheduleStatus();
-      if (NOTIFIED.has(c.type) && responsible(c.entry.owner)) {
+      // A change made on another instance is announced there: one cluster sends each message once.
+      if (!c.remote && NOTIFIED.has(c.type) && responsible(c.entry.owner)) {
         node.send({ topic: c.type, payload: { event: c.type, entry: c.entry } });
       }
     };
