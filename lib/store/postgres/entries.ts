@@ -17,10 +17,11 @@ export interface PostgresEntryOptions {
   /** Resolves once the schema is migrated. */
   ready: Promise<void>;
   log: { warn(msg: string): void };
+  /** How long a write waits for PostgreSQL to come back before it rejects StoreUnavailableError (60 s). */
+  retryForMs?: number;
 }
 
-/** How long a write waits for PostgreSQL to come back before it rejects StoreUnavailableError. */
-export const WRITE_RETRY_MS = 60_000;
+const RETRY_FOR_MS = 60_000;
 
 interface StoredEntry {
   version: number;
@@ -43,11 +44,14 @@ export class PostgresEntryBackend implements EntryBackend {
   private listening = false;
   private loaded = false;
   private closed = false;
+  private readonly retryForMs: number;
 
   constructor(
     private readonly conn: PgConnection,
     private readonly options: PostgresEntryOptions,
-  ) {}
+  ) {
+    this.retryForMs = options.retryForMs ?? RETRY_FOR_MS;
+  }
 
   async load(): Promise<RegistryEntry[]> {
     await this.options.ready;
@@ -68,7 +72,7 @@ export class PostgresEntryBackend implements EntryBackend {
   delete(id: string, type: string): Promise<void> {
     return this.serialised(id, async () => {
       await this.options.ready;
-      await this.conn.queryRetrying(DELETE_ENTRY, [id, type, this.options.instanceId], WRITE_RETRY_MS);
+      await this.conn.queryRetrying(DELETE_ENTRY, [id, type, this.options.instanceId], this.retryForMs);
       this.versions.delete(id);
     });
   }
@@ -98,7 +102,7 @@ export class PostgresEntryBackend implements EntryBackend {
     const known = this.versions.get(entry.id);
     const values = writeParameters(entry, type, this.options.instanceId, known);
     const statement = known === undefined ? INSERT_ENTRY : UPDATE_ENTRY;
-    const { rows } = await this.conn.queryRetrying<{ version: string }>(statement, values, WRITE_RETRY_MS);
+    const { rows } = await this.conn.queryRetrying<{ version: string }>(statement, values, this.retryForMs);
     if (rows[0]) {
       this.versions.set(entry.id, Number(rows[0].version));
       return;
@@ -193,12 +197,12 @@ export class PostgresEntryBackend implements EntryBackend {
   }
 
   private async read(ids: string[]): Promise<(StoredEntry & { id: string })[]> {
-    const { rows } = await this.conn.queryRetrying<EntryRow>(SELECT_ENTRIES, [ids], WRITE_RETRY_MS);
+    const { rows } = await this.conn.queryRetrying<EntryRow>(SELECT_ENTRIES, [ids], this.retryForMs);
     return rows.map((row) => this.stored(row));
   }
 
   private async readAll(): Promise<(StoredEntry & { id: string })[]> {
-    const { rows } = await this.conn.queryRetrying<EntryRow>(SELECT_ALL_ENTRIES, [], WRITE_RETRY_MS);
+    const { rows } = await this.conn.queryRetrying<EntryRow>(SELECT_ALL_ENTRIES, [], this.retryForMs);
     return rows.map((row) => this.stored(row));
   }
 
