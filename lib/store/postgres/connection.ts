@@ -133,12 +133,12 @@ export class PgConnection extends EventEmitter implements Queryable {
 
   /**
    * Calls `onPayload` with every notification on `channel` (a fixed identifier of this package). Resolves true once
-   * the LISTEN is in place, false when PostgreSQL cannot be reached now: it is then set up on reconnection, followed
-   * by `resync`.
+   * the LISTEN is in place, false when PostgreSQL cannot be reached now (it is then set up on reconnection, followed
+   * by `resync`) or the connection is closed.
    */
   async listen(channel: string, onPayload: (payload: string) => void): Promise<boolean> {
     if (!/^[a-z_]+$/.test(channel)) throw new Error(`not a channel name of this package: ${channel}`);
-    this.assertOpen();
+    if (this.closed) return false;
     return this.listener.listen(channel, onPayload);
   }
 
