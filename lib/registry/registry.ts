@@ -131,6 +131,7 @@ export interface RegistryOptions {
 }
 
 const DAY = 86_400_000;
+const LOAD_RETRY_MS = 5_000;
 /** How often a change is made again on the fresh entry when another instance keeps changing it first. */
 const MAX_ATTEMPTS = 5;
 
@@ -148,6 +149,7 @@ export class MitigationRegistry extends EventEmitter {
   /** Resolves once the stored entries are in memory (at once for the journal; PostgreSQL loads asynchronously). */
   readonly ready: Promise<void>;
   private readonly byId = new Map<string, RegistryEntry>();
+  private closed = false;
   private readonly backend: EntryBackend | undefined;
   private readonly now: () => number;
   private readonly log: JournalLog;
@@ -414,6 +416,7 @@ export class MitigationRegistry extends EventEmitter {
   }
 
   close(): Promise<void> {
+    this.closed = true;
     return this.backend ? this.backend.close() : Promise.resolve();
   }
 
@@ -540,6 +543,7 @@ export class MitigationRegistry extends EventEmitter {
     return this.backend ? this.backend.delete(e.id, type) : Promise.resolve();
   }
 
+  /** Loads the stored entries; an asynchronous load that fails is tried again (ready resolves once one succeeds). */
   private load(): Promise<void> {
     const loaded = this.backend?.load();
     if (loaded === undefined) return Promise.resolve();
@@ -547,12 +551,17 @@ export class MitigationRegistry extends EventEmitter {
       for (const e of loaded) this.byId.set(e.id, e);
       return Promise.resolve();
     }
-    const ready = loaded.then((entries) => {
-      // An entry changed here while the load ran is newer than the loaded one.
-      for (const e of entries) if (isRegistryEntry(e) && !this.byId.has(e.id)) this.byId.set(e.id, boundEntry(e));
-    });
-    ready.catch((err: unknown) => this.log.warn(`the registry could not load its entries: ${errorText(err instanceof Error ? err.message : err)}`));
-    return ready;
+    return loaded.then(
+      (entries) => {
+        // An entry changed here while the load ran is newer than the loaded one.
+        for (const e of entries) if (isRegistryEntry(e) && !this.byId.has(e.id)) this.byId.set(e.id, boundEntry(e));
+      },
+      async (err: unknown) => {
+        this.log.warn(`the registry could not load its entries (trying again in 5 s): ${errorText(err instanceof Error ? err.message : err)}`);
+        await new Promise((resolve) => setTimeout(resolve, LOAD_RETRY_MS).unref());
+        return this.closed ? undefined : this.load();
+      },
+    );
   }
 
   /** Another instance changed or deleted an entry: memory follows, and listeners hear of it as `remote`. */

@@ -101,7 +101,9 @@ export function snapshot(registry: RuntimeRegistry, limit = SNAPSHOT_LIMIT): Blo
 }
 
 export function listBlocks(registry: RuntimeRegistry) {
-  return (_req: ApiRequest, res: ApiResponse): void => {
+  return async (_req: ApiRequest, res: ApiResponse): Promise<void> => {
+    // On PostgreSQL the entries arrive asynchronously at start: answer from all of them.
+    await registry.ready;
     res.json(sortEntries(registry.list()).map((e) => publicEntry(e)));
   };
 }
@@ -180,6 +182,7 @@ export function publishSnapshots(
   };
   registry.on('change', onChange);
   publish(BLOCKS_TOPIC, snapshot(registry), true);
+  void registry.ready.then(onChange);
   const stop = () => {
     registry.off('change', onChange);
     if (timer) clearTimeout(timer);

@@ -27,8 +27,10 @@ export interface ApiResponse {
  * default 1,000), `format` json (default) or csv. Newest first. 400 with `error` for any parameter out of bounds.
  */
 export function historyRoute(history: HistoryStore, now: () => number = Date.now) {
-  return (req: ApiRequest, res: ApiResponse): void => {
+  return async (req: ApiRequest, res: ApiResponse): Promise<void> => {
     try {
+      // On PostgreSQL the history arrives asynchronously at start: answer from all of it, not from what came so far.
+      await history.ready;
       const query = parseHistoryQuery(req.query ?? {});
       if ('error' in query) {
         res.status(400).json({ error: query.error });

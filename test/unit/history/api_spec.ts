@@ -26,9 +26,9 @@ class FakeResponse implements ApiResponse {
   }
 }
 
-function get(store: HistoryStore, query: Record<string, unknown>): FakeResponse {
+async function get(store: HistoryStore, query: Record<string, unknown>): Promise<FakeResponse> {
   const res = new FakeResponse();
-  historyRoute(store, () => Date.UTC(2026, 5, 1))({ query }, res);
+  await historyRoute(store, () => Date.UTC(2026, 5, 1))({ query }, res);
   return res;
 }
 
@@ -61,23 +61,23 @@ describe('GET /flowmon-response/history', () => {
     await store.append(draft('S-1-5-21-9', { action: 'refused', kind: 'cryptospike', scope: 'user:WINDOWS', label: 'jdoe', detail: 'protected user' }), 'cs');
   });
 
-  it('answers JSON, newest first, filtered by time, target, action and limit', () => {
-    const all = get(store, {}).body as { records: HistoryRecord[]; matched: number; truncated: boolean };
+  it('answers JSON, newest first, filtered by time, target, action and limit', async () => {
+    const all = (await get(store, {})).body as { records: HistoryRecord[]; matched: number; truncated: boolean };
     assert.deepEqual(all.records.map((r) => r.action), ['refused', 'held', 'released', 'blocked']);
     assert.equal(all.matched, 4);
     const since = new Date(Date.UTC(2026, 0, 1, 12, 1)).toISOString();
     const until = String(Date.UTC(2026, 0, 1, 12, 2));
-    assert.deepEqual((get(store, { since, until }).body as typeof all).records.map((r) => r.action), ['held', 'released']);
-    assert.deepEqual((get(store, { target: '10.0.0.1' }).body as typeof all).records.map((r) => r.action), ['released', 'blocked']);
-    assert.deepEqual((get(store, { target: 'jdoe' }).body as typeof all).records.map((r) => r.target), ['S-1-5-21-9']);
-    assert.deepEqual((get(store, { action: 'held,refused' }).body as typeof all).records.map((r) => r.action), ['refused', 'held']);
-    const limited = get(store, { limit: '1' }).body as typeof all;
+    assert.deepEqual(((await get(store, { since, until })).body as typeof all).records.map((r) => r.action), ['held', 'released']);
+    assert.deepEqual(((await get(store, { target: '10.0.0.1' })).body as typeof all).records.map((r) => r.action), ['released', 'blocked']);
+    assert.deepEqual(((await get(store, { target: 'jdoe' })).body as typeof all).records.map((r) => r.target), ['S-1-5-21-9']);
+    assert.deepEqual(((await get(store, { action: 'held,refused' })).body as typeof all).records.map((r) => r.action), ['refused', 'held']);
+    const limited = (await get(store, { limit: '1' })).body as typeof all;
     assert.deepEqual([limited.records.length, limited.matched, limited.truncated], [1, 4, true]);
   });
 
-  it('answers CSV that a CSV parser reads back to the JSON records, with formulas defused', () => {
-    const json = (get(store, {}).body as { records: HistoryRecord[] }).records;
-    const res = get(store, { format: 'csv' });
+  it('answers CSV that a CSV parser reads back to the JSON records, with formulas defused', async () => {
+    const json = ((await get(store, {})).body as { records: HistoryRecord[] }).records;
+    const res = (await get(store, { format: 'csv' }));
     assert.equal(res.code, 200);
     assert.match(res.headers['content-type'], /^text\/csv; charset=utf-8$/);
     assert.match(res.headers['content-disposition'], /^attachment; filename="flowmon-history-[0-9TZ-]+\.csv"$/);
@@ -121,8 +121,8 @@ describe('GET /flowmon-response/history', () => {
     [{ secret: 'x' }, /unknown parameter "secret"/],
   ];
   for (const [query, message] of bad) {
-    it(`refuses ${JSON.stringify(query).slice(0, 60)} with a 400 that says why`, () => {
-      const res = get(store, query);
+    it(`refuses ${JSON.stringify(query).slice(0, 60)} with a 400 that says why`, async () => {
+      const res = (await get(store, query));
       assert.equal(res.code, 400);
       assert.match((res.body as { error: string }).error, message);
     });
