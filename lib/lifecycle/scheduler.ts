@@ -163,6 +163,14 @@ export class ReleaseScheduler {
     }
   }
 
+  /**
+   * True when this instance leads and the store confirms it right now (fencing): for other work of the releasing role
+   * that calls the appliances, such as reconcile.
+   */
+  async confirmLeading(): Promise<boolean> {
+    return this.leadership.isLeader && (await this.leadership.confirm().catch(() => false));
+  }
+
   /** The nearest due time the scheduler knows of (for status display). */
   get nextDue(): number | undefined {
     this.dropStale();

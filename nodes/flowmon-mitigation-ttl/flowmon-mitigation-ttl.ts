@@ -114,7 +114,10 @@ export = function (RED: NodeAPI) {
     function scheduleReconcile(): void {
       if (reconcileMs === 0) return;
       reconcileTimer = setTimeout(() => {
-        reconcile(registry.values(), (id) => registry.resolveAppliance(id), (e) => responsible(e.owner))
+        // Reconcile belongs to the releasing instance (on a PostgreSQL store, the others leave it to it).
+        registry.scheduler
+          .confirmLeading()
+          .then((leading) => (leading ? reconcile(registry.values(), (id) => registry.resolveAppliance(id), (e) => responsible(e.owner)) : []))
           .then((reports) => {
             for (const r of reports) node.send({ topic: 'reconciled', payload: { event: 'reconciled', ...r } });
           })

@@ -111,6 +111,15 @@ describe('release scheduler: only the instance that leads releases', function ()
     assert.equal(registry.get(entry.id)!.state, 'released');
   });
 
+  it('confirms the releasing role for other work (reconcile) only while leading and confirmed by the store', async () => {
+    assert.equal(await scheduler.confirmLeading(), false, 'not leading');
+    assert.equal(leadership.asked, 0, 'the store is not asked by an instance that does not lead');
+    leadership.set(true);
+    assert.equal(await scheduler.confirmLeading(), true);
+    leadership.confirms = false;
+    assert.equal(await scheduler.confirmLeading(), false, 'fenced');
+  });
+
   it('a person releases on any instance', async () => {
     const { entry } = await arm('10.0.0.2/32');
     assert.equal((await scheduler.releaseNow(entry.id)).status, 'released');
