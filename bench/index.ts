@@ -1,7 +1,7 @@
 // `npm run bench`: runs every benchmark module (or those named on the command line) and prints one table.
 import { BenchRow, printTable } from './table';
 
-const MODULES = ['parser', 'http-latency', 'loadmaster', 'cryptospike', 'registry', 'decisions'] as const;
+const MODULES = ['parser', 'http-latency', 'loadmaster', 'cryptospike', 'registry', 'decisions', 'store'] as const;
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);

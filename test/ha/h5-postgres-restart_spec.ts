@@ -33,36 +33,37 @@ describe('HA 5: PostgreSQL restarted in the middle of a burst', function () {
     return outcome;
   }
 
-  it('loses no event answered 202 across a stop/start and a kill/start of PostgreSQL', async () => {
-    const burst = Promise.all(
-      Array.from({ length: SOURCES }, async (_, i) => {
-        await sleep(i * SEND_EVERY_MS);
-        return deliver(i);
-      }),
-    );
-    await sleep(2000);
-    await cluster().pg.stop();
-    await sleep(OUTAGE_MS);
-    await cluster().pg.start();
-    await sleep(2500);
-    await cluster().pg.kill();
-    await sleep(OUTAGE_MS);
-    await cluster().pg.start();
-    const outcomes = await burst;
-
-    const refused = outcomes.reduce((n, o) => n + o.unavailable, 0);
-    assert.ok(refused > 0, 'no 503 while PostgreSQL was down: events were accepted without being durable');
-    assert.deepEqual(outcomes.filter((o) => !o.accepted).map((o) => o.source), [], 'events never accepted');
-    await until(`${SOURCES} sources blocked`, 60000, () => cluster().lmBlocked().length === SOURCES);
-    await sleep(3000);
-    const adds = cluster().lmAdds();
-    assert.equal(adds.size, SOURCES);
-    assert.deepEqual([...adds].filter(([, n]) => n > 1), [], 'an address was added more than once');
-    for (const i of [0, 1]) {
-      await until(`instance ${i} to list every block`, 20000, async () =>
-        (await cluster().blocks(i)).filter((e) => e.kind === 'loadmaster' && e.state === 'active').length === SOURCES,
+  it('loses no event answered 202 across a stop/start and a kill/start of PostgreSQL', () =>
+    cluster().explained(async () => {
+      const burst = Promise.all(
+        Array.from({ length: SOURCES }, async (_, i) => {
+          await sleep(i * SEND_EVERY_MS);
+          return deliver(i);
+        }),
       );
-    }
-    figure(`PostgreSQL stopped and killed mid-burst: ${SOURCES} events, ${refused} answers 503 then retried, ${SOURCES} blocked once each`);
-  });
+      await sleep(2000);
+      await cluster().pg.stop();
+      await sleep(OUTAGE_MS);
+      await cluster().pg.start();
+      await sleep(2500);
+      await cluster().pg.kill();
+      await sleep(OUTAGE_MS);
+      await cluster().pg.start();
+      const outcomes = await burst;
+
+      const refused = outcomes.reduce((n, o) => n + o.unavailable, 0);
+      assert.ok(refused > 0, 'no 503 while PostgreSQL was down: events were accepted without being durable');
+      assert.deepEqual(outcomes.filter((o) => !o.accepted).map((o) => o.source), [], 'events never accepted');
+      await until(`${SOURCES} sources blocked`, 60000, () => cluster().lmBlocked().length === SOURCES);
+      await sleep(3000);
+      const adds = cluster().lmAdds();
+      assert.equal(adds.size, SOURCES);
+      assert.deepEqual([...adds].filter(([, n]) => n > 1), [], 'an address was added more than once');
+      for (const i of [0, 1]) {
+        await until(`instance ${i} to list every block`, 20000, async () =>
+          (await cluster().blocks(i)).filter((e) => e.kind === 'loadmaster' && e.state === 'active').length === SOURCES,
+        );
+      }
+      figure(`PostgreSQL stopped and killed mid-burst: ${SOURCES} events, ${refused} answers 503 then retried, ${SOURCES} blocked once each`);
+    }));
 });

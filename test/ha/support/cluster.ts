@@ -113,6 +113,28 @@ export class Cluster {
     return this.lm.state.lists.block.map((e) => bare(e.addr));
   }
 
+  /** What the simulators and the instances show now, for a failed test's message. */
+  async snapshot(): Promise<string> {
+    const lines = [`LoadMaster: block list ${JSON.stringify(this.lmBlocked())}, calls ${JSON.stringify(this.lm.calls.entries.map((c) => `${c.verb} ${c.addr} ${c.status}`))}`];
+    for (let i = 0; i < this.nodes.length; i++) {
+      const nr = this.nodes[i];
+      const blocks = nr.running ? (await this.blocks(i).catch(() => [])).map((e) => `${e.target} ${e.state}`) : [];
+      const log = nr.log.split('\n').filter((l) => !l.includes('FAULTS-TAP')).slice(-25).join('\n');
+      lines.push(`instance ${i} (${nr.running ? 'running' : 'stopped'}): blocks ${JSON.stringify(blocks)}\n${log}`);
+    }
+    return lines.join('\n');
+  }
+
+  /** Runs a test's body; a failure carries the snapshot. */
+  async explained(body: () => Promise<void>): Promise<void> {
+    try {
+      await body();
+    } catch (err) {
+      if (err instanceof Error) err.message += `\n--- cluster now ---\n${await this.snapshot()}`;
+      throw err;
+    }
+  }
+
   async close(): Promise<void> {
     await Promise.all(this.nodes.map((nr) => nr.dispose()));
     await Promise.all([this.lm.close(), this.cs.close()]);
