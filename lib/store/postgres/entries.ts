@@ -23,6 +23,13 @@ export interface PostgresEntryOptions {
 
 const RETRY_FOR_MS = 60_000;
 
+/** What the notifications of one id since the last fetch said: the last change, and the type of a deletion among them. */
+interface Noticed {
+  version: number;
+  type: string;
+  deletedAs: string | undefined;
+}
+
 interface StoredEntry {
   version: number;
   entry: RegistryEntry | undefined;
@@ -37,7 +44,7 @@ export class PostgresEntryBackend implements EntryBackend {
   private readonly writing = new Map<string, Promise<unknown>>();
   private readonly listeners = new Set<(change: RemoteEntryChange) => void>();
   /** Notified ids (with the last change type) not fetched yet. */
-  private noticed = new Map<string, { type: string; deleted: boolean }>();
+  private noticed = new Map<string, Noticed>();
   private fetchScheduled = false;
   /** Fetches run one after the other, so that what they pass on keeps the order of the changes. */
   private fetching: Promise<void> = Promise.resolve();
@@ -131,7 +138,8 @@ export class PostgresEntryBackend implements EntryBackend {
     const notice = parseNotice(payload);
     if (!notice || this.closed || notice.origin === this.options.instanceId || this.alreadySeen(notice)) return;
     const earlier = this.noticed.get(notice.id);
-    this.noticed.set(notice.id, { type: notice.type, deleted: notice.version < 0 || !!earlier?.deleted });
+    const deletedAs = notice.version < 0 ? notice.type : earlier?.deletedAs;
+    this.noticed.set(notice.id, { version: notice.version, type: notice.type, deletedAs });
     if (this.fetchScheduled) return;
     this.fetchScheduled = true;
     setImmediate(() => {
@@ -153,14 +161,18 @@ export class PostgresEntryBackend implements EntryBackend {
     });
   }
 
-  private async fetchNoticed(batch: Map<string, { type: string; deleted: boolean }>): Promise<void> {
+  /**
+   * Passes on each row in the state its last notification named, with that change's type. A row already changed
+   * further (or deleted) is left to the notification of that change, which follows.
+   */
+  private async fetchNoticed(batch: Map<string, Noticed>): Promise<void> {
     const ids = [...batch.keys()];
     const rows = new Map((await this.read(ids)).map((row) => [row.id, row]));
     await this.writesSettled(ids);
-    for (const [id, { type, deleted }] of batch) {
-      // A deleted and created again entry starts over at version 1.
-      if (deleted && rows.has(id)) this.versions.delete(id);
-      this.pass(id, rows.get(id), type);
+    for (const [id, { version, type, deletedAs }] of batch) {
+      const row = rows.get(id);
+      if (row?.version === version) this.pass(id, row, type);
+      else if (!row && deletedAs !== undefined) this.pass(id, undefined, deletedAs);
     }
   }
 
@@ -170,11 +182,7 @@ export class PostgresEntryBackend implements EntryBackend {
     const rows = new Map((await this.readAll()).map((row) => [row.id, row]));
     const ids = new Set([...rows.keys(), ...this.versions.keys()]);
     await this.writesSettled([...ids]);
-    for (const id of ids) {
-      const row = rows.get(id);
-      if (row && row.version !== this.versions.get(id)) this.versions.delete(id);
-      this.pass(id, row, 'resync');
-    }
+    for (const id of ids) this.pass(id, rows.get(id), 'resync');
   }
 
   /** Passes the row on when it is newer than the version last seen, or its deletion when it was known. */

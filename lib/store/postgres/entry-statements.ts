@@ -1,5 +1,6 @@
 /**
- * The statements of the registry's entries in PostgreSQL. Each write notifies the other instances in the same statement
+ * The statements of the registry's entries in PostgreSQL. Each write gives the row the next version of one sequence,
+ * so that a version names one state of an entry even across its deletion and creation again. Each write notifies the other instances in the same statement
  * (channel flowmon_entries, payload {i: id, v: version (-1: deleted), t: change type, o: origin instance}).
  */
 import type { RegistryEntry } from '../../registry/entry';
@@ -12,7 +13,8 @@ const notify = (type: string, origin: string): string =>
 /** A write on the version this instance last saw ($8): no row when another instance changed the entry since. */
 export const UPDATE_ENTRY = `WITH written AS (
     UPDATE flowmon_entries
-    SET version = version + 1, state = $2, expires_at = $3, simulated = $4, entry = $5::jsonb, updated_at = now()
+    SET version = nextval('flowmon_entries_version'), state = $2, expires_at = $3, simulated = $4, entry = $5::jsonb,
+      updated_at = now()
     WHERE id = $1 AND version = $8
     RETURNING id, version
   )
@@ -20,7 +22,8 @@ export const UPDATE_ENTRY = `WITH written AS (
 
 /** A new entry: no row when another instance created it first. */
 export const INSERT_ENTRY = `WITH written AS (
-    INSERT INTO flowmon_entries (id, version, state, expires_at, simulated, entry) VALUES ($1, 1, $2, $3, $4, $5::jsonb)
+    INSERT INTO flowmon_entries (id, version, state, expires_at, simulated, entry)
+    VALUES ($1, nextval('flowmon_entries_version'), $2, $3, $4, $5::jsonb)
     ON CONFLICT (id) DO NOTHING
     RETURNING id, version
   )

@@ -14,6 +14,8 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
       entry jsonb NOT NULL,
       updated_at timestamptz NOT NULL DEFAULT now()
     )`,
+    // Every write of an entry takes the next value: versions only grow, also across a deletion and a new creation.
+    'CREATE SEQUENCE flowmon_entries_version',
     `CREATE TABLE flowmon_history (
       seq bigserial PRIMARY KEY,
       id text NOT NULL UNIQUE,

@@ -20,13 +20,16 @@ describe('PostgreSQL registry entries (real PostgreSQL)', function () {
   this.timeout(60_000);
   const { pg, url } = usePostgres();
 
-  async function instance(id: string, retryForMs?: number): Promise<Instance> {
+  /** `listen`: false for an instance that is not told of the others' changes (its copies go stale). */
+  async function instance(id: string, { retryForMs, listen = true }: { retryForMs?: number; listen?: boolean } = {}): Promise<Instance> {
     const backend = new PostgresEntryBackend(await pg.connection(url()), { instanceId: id, ready: Promise.resolve(), log: quietLog, retryForMs });
     pg.onClose(() => backend.close());
     const changes: Instance['changes'] = [];
     await backend.load();
-    backend.onRemote((change) => changes.push({ ...change, at: Date.now() }));
-    await sleep(100); // the LISTEN is in place
+    if (listen) {
+      backend.onRemote((change) => changes.push({ ...change, at: Date.now() }));
+      await sleep(100); // the LISTEN is in place
+    }
     return { backend, changes };
   }
 
@@ -47,8 +50,8 @@ describe('PostgreSQL registry entries (real PostgreSQL)', function () {
   });
 
   it('gives a put made on a stale copy a conflict with the stored entry, and takes the next put on it', async () => {
-    const a = await instance('a');
-    const b = await instance('b');
+    const a = await instance('a', { listen: false });
+    const b = await instance('b', { listen: false });
     const e = entry('10.0.0.3/32');
     await a.backend.put(e, 'armed');
     const bOwn = { ...e, hits: 5 };
@@ -64,8 +67,8 @@ describe('PostgreSQL registry entries (real PostgreSQL)', function () {
   });
 
   it('takes a write of the entry already stored as done (a write retried after it had committed)', async () => {
-    const a = await instance('a');
-    const b = await instance('b');
+    const a = await instance('a', { listen: false });
+    const b = await instance('b', { listen: false });
     const e = entry('10.0.0.4/32');
     await a.backend.put(e, 'armed');
     assert.equal(await b.backend.put(e, 'armed'), undefined);
@@ -100,6 +103,22 @@ describe('PostgreSQL registry entries (real PostgreSQL)', function () {
     assert.ok(latency < 1_000, `latency ${latency} ms`);
     // b's next put starts from what it was told: the entry is gone, so it is created again.
     assert.equal(await b.backend.put(e, 'armed'), undefined);
+  });
+
+  it('passes a quick series of changes on in order (notified together: the last of them), ending in the stored state', async () => {
+    const a = await instance('a');
+    const b = await instance('b');
+    const e = entry('10.0.0.12/32');
+    await a.backend.put(e, 'armed');
+    await a.backend.put({ ...e, hits: 2 }, 'hit');
+    await a.backend.delete(e.id, 'forgotten');
+    await a.backend.put({ ...e, hits: 3 }, 'armed-again');
+    await a.backend.put({ ...e, hits: 4 }, 'hit');
+    await waitFor(() => b.changes.at(-1)?.entry?.hits === 4, 2_000, 'the last change at b');
+    const seen = b.changes.map((c) => `${c.type}:${c.entry?.hits ?? 'gone'}`);
+    assert.equal(seen.at(-1), 'hit:4');
+    const order = ['armed:1', 'hit:2', 'forgotten:gone', 'armed-again:3', 'hit:4'];
+    assert.deepEqual(seen, order.filter((s) => seen.includes(s)), `in the order of the changes: ${seen.join(' ')}`);
   });
 
   it('passes every entry that changed while notifications were missed, as resync', async () => {
@@ -139,7 +158,7 @@ describe('PostgreSQL registry entries (real PostgreSQL)', function () {
   });
 
   it('rejects StoreUnavailableError when PostgreSQL stays away longer than the writes wait', async () => {
-    const a = await instance('a', 1_000);
+    const a = await instance('a', { retryForMs: 1_000 });
     const e = entry('10.0.0.11/32');
     await a.backend.put(e, 'armed');
     await pg.server.kill();
