@@ -27,7 +27,7 @@ describe('HA 2: kill -9 of the releasing instance', function () {
 
       const killedAt = Date.now();
       await cluster().nodes[leader].kill9();
-      const failoverMs = await until('the survivor to release', LEASE_MS + SLACK_MS, async () => (await cluster().isReleaser(survivor)) && Date.now() - killedAt);
+      const failoverMs = await until('the survivor to release', LEASE_MS + SLACK_MS, async () => ((await cluster().isReleaser(survivor)) ? Date.now() - killedAt : undefined));
 
       const latest = Math.max(...expiresAt.values());
       await until('every block released by the survivor', latest - Date.now() + LEASE_MS + SLACK_MS, () => cluster().lmBlocked().length === 0);

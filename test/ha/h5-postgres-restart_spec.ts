@@ -13,6 +13,8 @@ interface Outcome {
   tries: number;
   unavailable: number;
   accepted: boolean;
+  /** Every answer's status with the time it came, e.g. "503@13:47:30.120". */
+  answers: string[];
 }
 
 describe('HA 5: PostgreSQL restarted in the middle of a burst', function () {
@@ -20,11 +22,13 @@ describe('HA 5: PostgreSQL restarted in the middle of a burst', function () {
 
   /** Posts one event, again every 500 ms while the answer is a 503 or nothing (as the forwarder's spool does). */
   async function deliver(i: number): Promise<Outcome> {
-    const outcome: Outcome = { source: sourceAddress(300 + i), tries: 0, unavailable: 0, accepted: false };
+    const outcome: Outcome = { source: sourceAddress(300 + i), tries: 0, unavailable: 0, accepted: false, answers: [] };
     const deadline = Date.now() + 90_000;
     while (Date.now() < deadline) {
       outcome.tries++;
-      const res = await cluster().post((i + outcome.tries) % 2, eventLine(60_000 + i, outcome.source));
+      const instance = (i + outcome.tries) % 2;
+      const res = await cluster().post(instance, eventLine(60_000 + i, outcome.source));
+      outcome.answers.push(`${res.status} from instance ${instance} at ${new Date().toISOString().slice(11, 23)}`);
       if (res.status === 202) return { ...outcome, accepted: true };
       if (res.status !== 503 && res.status !== 0) throw new Error(`event ${i}: HTTP ${res.status} ${JSON.stringify(res.body)}`);
       if (res.status === 503) outcome.unavailable++;
@@ -54,7 +58,11 @@ describe('HA 5: PostgreSQL restarted in the middle of a burst', function () {
       const refused = outcomes.reduce((n, o) => n + o.unavailable, 0);
       assert.ok(refused > 0, 'no 503 while PostgreSQL was down: events were accepted without being durable');
       assert.deepEqual(outcomes.filter((o) => !o.accepted).map((o) => o.source), [], 'events never accepted');
-      await until(`${SOURCES} sources blocked`, 60000, () => cluster().lmBlocked().length === SOURCES);
+      await until(`${SOURCES} sources blocked`, 60000, () => cluster().lmBlocked().length === SOURCES).catch((err: Error) => {
+        const missing = outcomes.filter((o) => !cluster().lmBlocked().includes(o.source));
+        err.message += `\nnot blocked, though answered 202: ${JSON.stringify(missing)}`;
+        throw err;
+      });
       await sleep(3000);
       const adds = cluster().lmAdds();
       assert.equal(adds.size, SOURCES);

@@ -118,7 +118,7 @@ export class Cluster {
     const lines = [`LoadMaster: block list ${JSON.stringify(this.lmBlocked())}, calls ${JSON.stringify(this.lm.calls.entries.map((c) => `${c.verb} ${c.addr} ${c.status}`))}`];
     for (let i = 0; i < this.nodes.length; i++) {
       const nr = this.nodes[i];
-      const blocks = nr.running ? (await this.blocks(i).catch(() => [])).map((e) => `${e.target} ${e.state}`) : [];
+      const blocks = nr.running ? (await this.blocks(i).catch(() => [])).map((e) => `${e.target} ${e.state}${e.hold ? ` ${JSON.stringify(e.hold).slice(0, 300)}` : ''}`) : [];
       const log = nr.log.split('\n').filter((l) => !l.includes('FAULTS-TAP')).slice(-25).join('\n');
       lines.push(`instance ${i} (${nr.running ? 'running' : 'stopped'}): blocks ${JSON.stringify(blocks)}\n${log}`);
     }
