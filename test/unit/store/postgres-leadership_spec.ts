@@ -43,7 +43,7 @@ describe('PostgreSQL leadership (real PostgreSQL)', function () {
     const [leader, follower] = await two();
     const started = Date.now();
     await leader.close();
-    await waitFor(() => follower.isLeader, RENEW_MS + 1_000, 'the follower to lead');
+    await waitFor(() => follower.isLeader, RENEW_MS + 4_000, 'the follower to lead');
     console.log(`      failover after a clean close: ${Date.now() - started} ms`);
   });
 
@@ -55,7 +55,7 @@ describe('PostgreSQL leadership (real PostgreSQL)', function () {
     const started = Date.now();
     await operator.query('SELECT pg_terminate_backend(pid) FROM flowmon_leader WHERE singleton = 1');
     await waitFor(() => !leader.isLeader, 2_000, 'the leader to step down');
-    await waitFor(() => follower.isLeader, RENEW_MS + 1_000, 'the follower to lead');
+    await waitFor(() => follower.isLeader, RENEW_MS + 4_000, 'the follower to lead');
     console.log(`      failover after the leader's session was ended: ${Date.now() - started} ms`);
     assert.equal(changes[0], false);
     assert.equal(await leader.confirm(), false);
@@ -66,7 +66,7 @@ describe('PostgreSQL leadership (real PostgreSQL)', function () {
     const oldTerm = leader.currentTerm;
     const started = Date.now();
     leader.pause();
-    await waitFor(() => follower.isLeader, LEASE_MS + 3 * RENEW_MS + 1_000, 'the follower to lead');
+    await waitFor(() => follower.isLeader, LEASE_MS + 3 * RENEW_MS + 4_000, 'the follower to lead');
     const failover = Date.now() - started;
     console.log(`      failover from a frozen leader: ${failover} ms (lease ${LEASE_MS} ms, renew ${RENEW_MS} ms)`);
     assert.ok(failover >= LEASE_MS - RENEW_MS, `failover ${failover} ms`);

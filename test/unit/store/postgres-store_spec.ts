@@ -56,7 +56,7 @@ describe('PostgresStore (real PostgreSQL)', function () {
     const [leader, other] = a.leadership.isLeader ? [a, b] : [b, a];
     const started = Date.now();
     await leader.close();
-    await waitFor(() => other.leadership.isLeader, RENEW_MS + 1_000, 'the other to lead');
+    await waitFor(() => other.leadership.isLeader, RENEW_MS + 4_000, 'the other to lead');
     console.log(`      lead handed over ${Date.now() - started} ms after close()`);
   });
 
