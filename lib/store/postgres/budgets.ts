@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { SharedBudget, SharedBudgets } from '../types';
-import type { PgConnection } from './connection';
+import { COORDINATION_RETRY_MS, type PgConnection } from './connection';
 
 const LONGEST_NAME = 100;
 
@@ -27,7 +27,7 @@ export class PostgresBudgets implements SharedBudgets {
     return {
       take: async () => {
         await this.ready;
-        const result = await this.conn.query('SELECT flowmon_take_slot($1, $2, $3) AS wait_ms', values);
+        const result = await this.conn.queryRetrying('SELECT flowmon_take_slot($1, $2, $3) AS wait_ms', values, COORDINATION_RETRY_MS);
         return Number(result.rows[0].wait_ms);
       },
     };

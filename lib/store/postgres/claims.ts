@@ -1,7 +1,7 @@
 import type { AddClaim, AddClaims } from '../types';
-import type { PgConnection } from './connection';
+import { COORDINATION_RETRY_MS, type PgConnection } from './connection';
 
-/** How long a claim holds when its instance never ends it (died while adding). */
+/** How long a claim holds when its instance never ends it; the releasing instance frees a dead instance's claims sooner. */
 export const CLAIM_MS = 30_000;
 
 /** One appliance add per target across instances: a row in flowmon_add_claims, taken by flowmon_claim_add. */
@@ -13,7 +13,7 @@ export class PostgresAddClaims implements AddClaims {
 
   async claim(entryId: string): Promise<AddClaim> {
     await this.options.ready;
-    const result = await this.conn.query('SELECT flowmon_claim_add($1, $2, $3) AS claim', [entryId, this.options.instanceId, CLAIM_MS]);
+    const result = await this.conn.queryRetrying('SELECT flowmon_claim_add($1, $2, $3) AS claim', [entryId, this.options.instanceId, CLAIM_MS], COORDINATION_RETRY_MS);
     const claim = result.rows[0].claim as string;
     if (claim === 'claimed' || claim === 'active' || claim === 'busy') return claim;
     throw new Error(`unexpected add claim answer: ${claim.slice(0, 40)}`);
@@ -25,6 +25,6 @@ export class PostgresAddClaims implements AddClaims {
     const text = added
       ? "UPDATE flowmon_add_claims SET until = now() + interval '10 seconds' WHERE id = $1 AND instance = $2"
       : 'DELETE FROM flowmon_add_claims WHERE id = $1 AND instance = $2';
-    await this.conn.query(text, [entryId, this.options.instanceId]);
+    await this.conn.queryRetrying(text, [entryId, this.options.instanceId], COORDINATION_RETRY_MS);
   }
 }

@@ -25,6 +25,14 @@ const RETRY_MAX_MS = 1_000;
  * whose message names neither the host nor the URL. Emits `unavailable` (reason) and `available` on transitions,
  * and `resync` when the LISTEN connection came back (notifications may have been missed: owners reload).
  */
+/** Durable writes (registry, history, settles) ride out a PostgreSQL restart for this long before they fail. */
+export const WRITE_RETRY_MS = 60_000;
+/**
+ * Coordination (add claims, shared budgets) waits this long for PostgreSQL: an event accepted just before a restart
+ * goes on once it is back, instead of failing or being held for want of an answer.
+ */
+export const COORDINATION_RETRY_MS = 30_000;
+
 export class PgConnection extends EventEmitter implements Queryable {
   private readonly clientConfig: ClientConfig;
   private readonly pool: Pool;
@@ -84,7 +92,7 @@ export class PgConnection extends EventEmitter implements Queryable {
   async queryRetrying<R extends QueryResultRow = QueryResultRow>(
     text: string,
     values?: unknown[],
-    retryForMs = 60_000,
+    retryForMs = WRITE_RETRY_MS,
   ): Promise<QueryResult<R>> {
     const giveUpAt = Date.now() + retryForMs;
     for (let wait = RETRY_FIRST_MS; ; wait = Math.min(wait * 2, RETRY_MAX_MS)) {

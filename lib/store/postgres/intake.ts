@@ -16,9 +16,12 @@ const PUT_RETRY_MS = 2_000;
 const PUT = `INSERT INTO flowmon_intake (id, node, at, owner, event)
   SELECT r.id, r.node, r.at, $2, r.event FROM jsonb_to_recordset($1::jsonb) AS r(id text, node text, at bigint, event jsonb)
   ON CONFLICT (id) DO NOTHING`;
-const TAKE_OVER = `UPDATE flowmon_intake SET owner = $1
+// A dead instance's add claims go first, so that the events taken over do not wait for them to lapse.
+const TAKE_OVER = `WITH live AS (SELECT id FROM flowmon_instances WHERE renewed_at > now() - $3 * interval '1 millisecond'),
+    freed AS (DELETE FROM flowmon_add_claims WHERE instance NOT IN (SELECT id FROM live))
+  UPDATE flowmon_intake SET owner = $1
   WHERE node = ANY($2::text[]) AND owner <> $1
-    AND owner NOT IN (SELECT id FROM flowmon_instances WHERE renewed_at > now() - $3 * interval '1 millisecond')
+    AND owner NOT IN (SELECT id FROM live)
   RETURNING id, node, at, event`;
 
 interface IntakeRow {

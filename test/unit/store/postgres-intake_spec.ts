@@ -57,6 +57,10 @@ describe('PostgreSQL intake (real PostgreSQL)', function () {
     await dead.put(records('n1', '10.0.0.1', '10.0.0.2', '10.0.0.3'));
     await dead.put(records('n2', '10.0.0.9'));
     await live.openIntake(none).put(records('n1', '10.0.1.1', '10.0.1.2'));
+    // The dead instance was adding a block; the live one is adding another.
+    const operator = await pg.client(url());
+    await operator.query("INSERT INTO flowmon_add_claims (id, instance, until) VALUES ('dead-claim', 'dead', now() + interval '30 seconds')");
+    assert.equal(await live.claims.claim('live-claim'), 'claimed');
     await waitFor(() => releaser.leadership.isLeader || live.leadership.isLeader, 5_000, 'a leader');
     const leader = releaser.leadership.isLeader ? releaser : live;
     const taken: IntakeRecord[] = [];
@@ -82,6 +86,9 @@ describe('PostgreSQL intake (real PostgreSQL)', function () {
     assert.equal(owned.get('n1-10.0.0.1'), leader.instanceId);
     assert.equal(owned.get('n2-10.0.0.9'), 'dead');
     assert.equal(owned.get('n1-10.0.1.1'), live.instanceId);
+    const claims = await operator.query<{ id: string }>('SELECT id FROM flowmon_add_claims ORDER BY id');
+    await operator.end();
+    assert.deepEqual(claims.rows.map((r) => r.id), ['live-claim'], "the dead instance's claim is freed at once, the live one's kept");
     await leader.openIntake(none).settle('n1-10.0.0.1');
     assert.equal((await owners()).has('n1-10.0.0.1'), false);
   });
