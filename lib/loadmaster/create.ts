@@ -49,6 +49,8 @@ export function connectLoadMaster(settings: LoadMasterSettings, configId?: strin
     concurrency: CONCURRENCY,
     maxQueued: settings.maxQueued,
     budget: budgets?.budget(loadMasterCallBudgetName(settings.url), settings.rateCalls, settings.rateWindowMs),
+    // A call may wait at the arrival gate (one window), then connect and answer (a timeout each).
+    callMs: 2 * settings.timeoutMs + settings.rateWindowMs,
   });
   const client = new LoadMasterClient({
     http,

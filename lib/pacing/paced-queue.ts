@@ -1,4 +1,4 @@
-import type { SharedBudget } from '../store/types';
+import type { CallSlot, SharedBudget } from '../store/types';
 
 export interface PacedQueueOptions {
   /** At most this many calls may start within any `windowMs` (omit for no rate limit). */
@@ -13,6 +13,11 @@ export interface PacedQueueOptions {
    * also takes a slot from it right before it starts.
    */
   budget?: SharedBudget;
+  /**
+   * The longest a call can take (its timeout). Given, and the budget supports it, each call holds its shared slot
+   * while it runs and for the window after it (the appliance counts arrivals; see SharedBudget.takeForCall).
+   */
+  callMs?: number;
   now?: () => number;
 }
 
@@ -21,9 +26,9 @@ const MAX_BUDGET_WAIT_MS = 60_000;
 /** Wait after an answer that is neither 0 nor a wait (negative, NaN): ask again, but do not spin. */
 const ODD_ANSWER_WAIT_MS = 100;
 
-/** How long to wait after the budget's answer to take(): 0 (the slot is taken) or ms before asking again. */
-function sharedSlotWait(answer: number): number {
-  if (answer === 0) return 0;
+/** How long to wait after the budget's answer: 0 (the slot is taken) or ms before asking again. */
+function sharedSlotWait(answer: number | CallSlot): number {
+  if (typeof answer !== 'number' || answer === 0) return 0;
   if (!(answer > 0)) return ODD_ANSWER_WAIT_MS;
   return Math.min(Math.ceil(answer), MAX_BUDGET_WAIT_MS);
 }
@@ -73,6 +78,7 @@ export class PacedQueue {
   /** A slot is being asked of the shared budget (one at a time, for the head of the queue). */
   private asking = false;
   private readonly budget: SharedBudget | undefined;
+  private readonly callMs: number | undefined;
   private readonly maxCalls: number;
   private readonly windowMs: number;
   private readonly concurrency: number;
@@ -85,6 +91,7 @@ export class PacedQueue {
     this.concurrency = options.concurrency ?? Infinity;
     this.maxQueued = options.maxQueued ?? 10_000;
     this.budget = options.budget;
+    this.callMs = options.callMs;
     this.now = options.now ?? Date.now;
   }
 
@@ -135,13 +142,16 @@ export class PacedQueue {
   /** Asks the shared budget for a slot; the head of the queue when it is granted starts. */
   private startWithSharedSlot(budget: SharedBudget): void {
     this.asking = true;
-    settled(() => budget.take()).then(
+    const callMs = this.callMs;
+    const ask = callMs !== undefined && budget.takeForCall ? () => budget.takeForCall!(callMs) : () => budget.take();
+    settled(ask).then(
       (answer) => {
         this.asking = false;
-        if (this.queued === 0) return;
+        const slot = typeof answer === 'number' ? undefined : answer;
+        if (this.queued === 0) return slot?.done();
         const wait = sharedSlotWait(answer);
         if (wait > 0) return this.pumpIn(wait);
-        this.start(this.takeNext());
+        this.start(this.takeNext(), slot);
         this.pump();
       },
       (err: unknown) => {
@@ -168,10 +178,11 @@ export class PacedQueue {
     return task;
   }
 
-  private start(task: Task): void {
+  private start(task: Task, slot?: CallSlot): void {
     if (this.maxCalls !== Infinity) this.starts.push(this.now());
     this.running++;
     settled(task.run).then(task.resolve, task.reject).finally(() => {
+      slot?.done();
       this.running--;
       this.pump();
     });

@@ -110,6 +110,17 @@ export interface Leadership extends Pick<EventEmitter, 'on' | 'off'> {
 export interface SharedBudget {
   /** Takes one slot now and resolves 0, or takes nothing and resolves how many ms until a slot frees. */
   take(): Promise<number>;
+  /**
+   * For calls the appliance counts when they arrive (the LoadMaster): a slot that counts while the call runs (at most
+   * `maxCallMs`) and for the window after it ended, so a call delayed on its way (a slow TLS handshake) cannot land
+   * beside the next window's calls. Resolves the slot, or how many ms until one frees.
+   */
+  takeForCall?(maxCallMs: number): Promise<CallSlot | number>;
+}
+
+/** A slot held by a call in flight: `done()` when the call ended (or failed). */
+export interface CallSlot {
+  done(): void;
 }
 
 export interface SharedBudgets {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { SharedBudget, SharedBudgets } from '../types';
+import type { CallSlot, SharedBudget, SharedBudgets } from '../types';
 import { COORDINATION_RETRY_MS, type PgConnection } from './connection';
 
 const LONGEST_NAME = 100;
@@ -30,6 +30,20 @@ export class PostgresBudgets implements SharedBudgets {
         const result = await this.conn.queryRetrying('SELECT flowmon_take_slot($1, $2, $3) AS wait_ms', values, COORDINATION_RETRY_MS);
         return Number(result.rows[0].wait_ms);
       },
+      takeForCall: async (maxCallMs: number): Promise<CallSlot | number> => {
+        await this.ready;
+        const callMs = wholeInRange(maxCallMs, 1, 3_600_000);
+        const result = await this.conn.queryRetrying('SELECT flowmon_take_call_slot($1, $2, $3, $4) AS slot', [...values, callMs], COORDINATION_RETRY_MS);
+        const slot = Number(result.rows[0].slot);
+        return slot > 0 ? { done: () => this.endCall(slot) } : -slot;
+      },
     };
+  }
+
+  /** The call ended: its slot counts for one window from now. Should this fail, it counts until its latest end anyway. */
+  private endCall(slot: number): void {
+    this.conn
+      .queryRetrying('UPDATE flowmon_budget_starts SET at = clock_timestamp() WHERE id = $1', [slot], COORDINATION_RETRY_MS)
+      .catch(() => undefined);
   }
 }

@@ -45,35 +45,42 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
       renewed_at timestamptz
     )`,
     'INSERT INTO flowmon_leader (singleton, term, holder, pid, renewed_at) VALUES (1, 0, NULL, NULL, NULL)',
-    'CREATE TABLE flowmon_budget_starts (budget text NOT NULL, at timestamptz NOT NULL)',
+    'CREATE TABLE flowmon_budget_starts (id bigserial PRIMARY KEY, budget text NOT NULL, at timestamptz NOT NULL)',
     'CREATE INDEX flowmon_budget_starts_budget_at ON flowmon_budget_starts (budget, at)',
     `CREATE TABLE flowmon_add_claims (
       id text PRIMARY KEY,
       instance text NOT NULL,
       until timestamptz NOT NULL
     )`,
-    // One take of a sliding-window budget shared by every instance: 0 when a slot was taken, else the ms to wait.
-    `CREATE FUNCTION flowmon_take_slot(p_budget text, p_max int, p_window_ms int) RETURNS int
+    // A slot of a sliding-window budget shared by every instance. A row's `at` is when it stops counting, less the
+    // window: a plain take's start; for a call the appliance counts when it ARRIVES (the LoadMaster), first the latest
+    // time the call may still run, then (flowmon_budget_starts.at set by the caller) its real end. Answers the slot's
+    // id, or minus the ms until a slot frees.
+    `CREATE FUNCTION flowmon_take_call_slot(p_budget text, p_max int, p_window_ms int, p_call_ms int) RETURNS bigint
     LANGUAGE plpgsql AS $$
     DECLARE
       v_now timestamptz;
       v_window interval := make_interval(secs => p_window_ms / 1000.0);
       v_count int;
       v_oldest timestamptz;
+      v_id bigint;
     BEGIN
       PERFORM pg_advisory_xact_lock(hashtext('flowmon_budget:' || p_budget));
       v_now := clock_timestamp();
       DELETE FROM flowmon_budget_starts WHERE budget = p_budget AND at <= v_now - v_window;
       SELECT count(*), min(at) INTO v_count, v_oldest FROM flowmon_budget_starts WHERE budget = p_budget;
       IF v_count < p_max THEN
-        INSERT INTO flowmon_budget_starts (budget, at) VALUES (p_budget, v_now);
-        RETURN 0;
+        INSERT INTO flowmon_budget_starts (budget, at)
+          VALUES (p_budget, v_now + make_interval(secs => p_call_ms / 1000.0)) RETURNING id INTO v_id;
+        RETURN v_id;
       END IF;
-      IF v_oldest IS NULL THEN
-        RETURN greatest(p_window_ms, 1);
-      END IF;
-      RETURN greatest(1, ceil(extract(epoch FROM (v_oldest + v_window - v_now)) * 1000))::int;
+      RETURN -greatest(1, ceil(extract(epoch FROM (v_oldest + v_window - v_now)) * 1000))::bigint;
     END
+    $$`,
+    // One take that counts from now: 0 when a slot was taken, else the ms to wait.
+    `CREATE FUNCTION flowmon_take_slot(p_budget text, p_max int, p_window_ms int) RETURNS int
+    LANGUAGE sql AS $$
+      SELECT (CASE WHEN slot > 0 THEN 0 ELSE -slot END)::int FROM flowmon_take_call_slot(p_budget, p_max, p_window_ms, 0) AS slot
     $$`,
     // One appliance add per target across instances: 'active' (on the appliance), 'claimed' (ours to add) or 'busy'.
     `CREATE FUNCTION flowmon_claim_add(p_id text, p_instance text, p_claim_ms int) RETURNS text

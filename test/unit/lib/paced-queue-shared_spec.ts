@@ -99,4 +99,39 @@ describe('lib/pacing PacedQueue with a shared budget', () => {
     await clock.tickAsync(120_000);
     assert.equal(ran, 1);
   });
+  describe('calls counted when they arrive (callMs)', () => {
+    /**
+     * Two instances' queues (5 per second each, the budget 5 per second for both). The first calls of each open a
+     * connection and reach the appliance 900 ms after they start; later ones reuse it and arrive at once.
+     */
+    async function arrivals(callMs: number | undefined): Promise<number[]> {
+      const shared = budgets.budget('lm-arrivals', 5, 1_000);
+      const make = () => new PacedQueue({ maxCalls: 5, windowMs: 1_000, concurrency: 4, budget: shared, callMs });
+      const queues = [make(), make()];
+      const arrived: number[] = [];
+      const opened = new Set<PacedQueue>();
+      const call = (q: PacedQueue) => async () => {
+        const slow = !opened.has(q);
+        opened.add(q);
+        await new Promise((r) => setTimeout(r, slow ? 900 : 0));
+        arrived.push(Date.now());
+        await new Promise((r) => setTimeout(r, 10));
+      };
+      const all = queues.flatMap((q) => Array.from({ length: 10 }, () => q.run(call(q))));
+      await clock.tickAsync(30_000);
+      await Promise.all(all);
+      return arrived;
+    }
+
+    it('keeps every window of arrivals within the budget although early calls arrive late', async () => {
+      const arrived = await arrivals(5_000);
+      assert.equal(arrived.length, 20);
+      assert.ok(busiestWindow(arrived, 1_000) <= 5, `${busiestWindow(arrived, 1_000)} arrivals in one second`);
+    });
+
+    it('(without it, counting starts only, the late arrivals land beside the next window\'s calls)', async () => {
+      const arrived = await arrivals(undefined);
+      assert.ok(busiestWindow(arrived, 1_000) > 5, `${busiestWindow(arrived, 1_000)} arrivals in one second`);
+    });
+  });
 });

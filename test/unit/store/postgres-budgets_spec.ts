@@ -28,6 +28,23 @@ describe('PostgreSQL shared budgets (real PostgreSQL)', function () {
     assert.equal(await budget.take(), 0);
   });
 
+  it('holds a call slot while the call runs and for the window after it ends (calls counted at arrival)', async () => {
+    const budget = new PostgresBudgets(await pg.connection(url()), Promise.resolve()).budget('calls', 2, 300);
+    const first = await budget.takeForCall!(5_000);
+    const second = await budget.takeForCall!(5_000);
+    assert.ok(typeof first === 'object' && typeof second === 'object', 'two slots');
+    assert.ok(typeof (await budget.takeForCall!(5_000)) === 'number', 'the third waits');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const stillRunning = await budget.takeForCall!(5_000);
+    assert.ok(typeof stillRunning === 'number' && stillRunning > 300, `a running call keeps its slot past the window (wait ${String(stillRunning)})`);
+    first.done();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const soon = await budget.takeForCall!(5_000);
+    assert.ok(typeof soon === 'number' && soon <= 300, `the ended call frees its slot one window after its end (wait ${String(soon)})`);
+    await new Promise((resolve) => setTimeout(resolve, soon + 20));
+    assert.equal(typeof (await budget.takeForCall!(5_000)), 'object');
+  });
+
   it('bounds long names with a hash, keeping different names apart', () => {
     const long = 'x'.repeat(500);
     assert.ok(boundedName(long).length <= 100);
