@@ -26,3 +26,8 @@ if (overrides.size > 0 && !moduleInternals.__nodeRedRedirect) {
   };
   moduleInternals.__nodeRedRedirect = true;
 }
+
+/** A module of the Node-RED under test (e.g. '@node-red/util'), not of the dev dependency. */
+export function fromNodeRed<T>(request: string): T {
+  return require(require.resolve(request, { paths: [nodeRedPath] })) as T;
+}

@@ -4,13 +4,13 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
-import { hooks } from '@node-red/util';
 import express from 'express';
 import helper = require('node-red-node-test-helper');
 import sinon from 'sinon';
 import adsEventNode = require('../../../nodes/flowmon-ads-event/flowmon-ads-event');
 import { IntakeLedger } from '../../../lib/intake/ledger';
 import { IntakeTracker } from '../../../lib/intake/tracker';
+import { fromNodeRed, nodeRedPath } from '../../support/node-red-path';
 import { closeIntakes } from '../../../lib/intake';
 import { JournalStore } from '../../../lib/store/journal-store';
 import { FakeIntakeBackend, orphan } from '../intake/fake-backend';
@@ -21,7 +21,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-helper.init(require.resolve('node-red'));
+helper.init(nodeRedPath);
 
 const PATH = '/flowmon/ads';
 const SECRET = 'http-intake-secret-7Qx2';
@@ -58,7 +58,8 @@ function nodeModule(RED: any): void {
   rootApp.use('/', admin);
   rootApp.use('/', RED.httpNode);
   const red = Object.create(RED);
-  red.hooks = hooks;
+  // The hooks of the Node-RED under test (its message routing fires them), not the dev dependency's copy.
+  red.hooks = fromNodeRed<{ hooks: unknown }>('@node-red/util').hooks;
   adsEventNode(red);
 }
 
