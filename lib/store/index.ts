@@ -5,7 +5,9 @@
  * scheduler runs only while it leads.
  */
 import * as path from 'node:path';
+import { moveJournalsIn } from './journal-import';
 import { JournalStore } from './journal-store';
+import type { PgConnection } from './postgres/connection';
 import { PostgresStore } from './postgres';
 import { describePostgres, storeChoice, StoreSettingsRuntime } from './settings';
 import type { Store } from './types';
@@ -22,10 +24,15 @@ export function getStore(red: StoreRuntime): Store {
   const where = choice.kind === 'postgres' ? choice.url : dir ? path.resolve(dir) : '';
   const known = stores.get(where);
   if (known) return known;
-  const log = { warn: (m: string) => red.log?.warn(`[flowmon-response] ${m}`) };
+  const log = {
+    warn: (m: string) => red.log?.warn(`[flowmon-response] ${m}`),
+    info: (m: string) => red.log?.info?.(`[flowmon-response] ${m}`),
+  };
   let store: Store;
   if (choice.kind === 'postgres') {
-    store = new PostgresStore(choice.url, { log });
+    // A user directory that kept journals brings them along at its first start on PostgreSQL.
+    const seed = dir ? (conn: PgConnection) => moveJournalsIn(dir, conn, log) : undefined;
+    store = new PostgresStore(choice.url, { log, seed });
     red.log?.info?.(`[flowmon-response] store: ${describePostgres(choice.url)} (PostgreSQL, shared by every instance that uses it)`);
   } else {
     if (choice.kind === 'invalid') {

@@ -24,6 +24,8 @@ import { migrate } from './schema';
 
 export interface PostgresStoreOptions {
   log: { warn(msg: string): void };
+  /** Runs once the schema is in place, before the store is ready (moving a user directory's journals in). */
+  seed?: (conn: PgConnection) => Promise<void>;
   leaseMs?: number;
   renewMs?: number;
 }
@@ -105,6 +107,7 @@ export class PostgresStore implements Store {
       if (this.closed) throw new StoreUnavailableError('the store is closed');
       try {
         await migrate(this.conn);
+        await this.options.seed?.(this.conn);
         await this.conn.query(REGISTER, [this.instanceId]);
         break;
       } catch (err) {
