@@ -40,6 +40,7 @@ describe('lib/store settings: which store a runtime uses', () => {
   it('falls back to the journal on an invalid setting and says why in the log (once per store)', async () => {
     const errors: string[] = [];
     const runtime = { settings: { flowmonResponse: { store: 'mysql://root:hunter2@db/x' } }, log: { warn: () => undefined, error: (m: unknown) => errors.push(String(m)) } };
+    await closeStores(); // another spec's runtime without a user directory may have made this store already
     try {
       const store = getStore(runtime);
       assert.equal(store.kind, 'journal');
