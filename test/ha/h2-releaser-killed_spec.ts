@@ -21,8 +21,11 @@ describe('HA 2: kill -9 of the releasing instance', function () {
         assert.equal(res.status, 202, JSON.stringify(res));
       }
       await until(`${SOURCES} blocks on the LoadMaster`, 30000, () => cluster().lmBlocked().length === SOURCES);
-      const entries = (await cluster().blocks(survivor)).filter((e) => e.kind === 'loadmaster' && e.state === 'active');
-      assert.equal(entries.length, SOURCES);
+      // The TTL node records each block just after the appliance answered, and the survivor hears of it a moment later.
+      const entries = await until(`${SOURCES} active blocks listed by the survivor`, 10000, async () => {
+        const active = (await cluster().blocks(survivor)).filter((e) => e.kind === 'loadmaster' && e.state === 'active');
+        return active.length === SOURCES ? active : undefined;
+      });
       const expiresAt = new Map(entries.map((e) => [e.target.replace(/\/32$/, ''), e.expiresAt]));
 
       const killedAt = Date.now();
