@@ -30,10 +30,23 @@ export interface LoadResult<T> {
   lines: number;
 }
 
+/** The records an owner holds now (what a journal compaction writes out). */
+export interface LiveRecords<T> {
+  values(): Iterable<T>;
+  count(): number;
+}
+
+/** What every backend on a journal is opened with: its owner's live records, the log, and whether it owns the folder. */
+export interface JournalBackendOptions<T> {
+  live: LiveRecords<T>;
+  log: JournalLog;
+  /** The journal's folder is the package's own (see JournalOptions' `ownsDir`). */
+  ownsDir?: boolean;
+}
+
 export interface JournalOptions<T> {
   /** Current records, read at compaction time (the owner updates memory before journaling). */
-  liveEntries: () => Iterable<T>;
-  liveCount: () => number;
+  live: LiveRecords<T>;
   log: JournalLog;
   /** Accepts a parsed record as a T (an unreadable record counts as torn). */
   isRecord: (value: unknown) => value is T;
@@ -60,8 +73,7 @@ export class Journal<T extends { id: string }> {
   private idle: Promise<void> = Promise.resolve();
   private closed = false;
 
-  private readonly liveEntries: () => Iterable<T>;
-  private readonly liveCount: () => number;
+  private readonly live: LiveRecords<T>;
   private readonly log: JournalLog;
   private readonly isRecord: (value: unknown) => value is T;
   private readonly intern: JournalOptions<T>['intern'];
@@ -73,8 +85,7 @@ export class Journal<T extends { id: string }> {
     readonly file: string,
     options: JournalOptions<T>,
   ) {
-    this.liveEntries = options.liveEntries;
-    this.liveCount = options.liveCount;
+    this.live = options.live;
     this.log = options.log;
     this.isRecord = options.isRecord;
     this.intern = options.intern;
@@ -212,7 +223,7 @@ export class Journal<T extends { id: string }> {
         this.pending = [];
         this.waiters = [];
         try {
-          if (this.lines + batch.length > this.compactFactor * Math.max(this.liveCount(), 1000)) {
+          if (this.lines + batch.length > this.compactFactor * Math.max(this.live.count(), 1000)) {
             await this.compact();
           } else if (batch.length > 0) {
             await this.writeAll(Buffer.from(batch.join(''), 'utf8'));
@@ -247,7 +258,7 @@ export class Journal<T extends { id: string }> {
     try {
       await fh.chmod(FILE_MODE); // a temporary file left by a crash keeps its mode when opened again
       let chunk: string[] = [];
-      for (const e of this.liveEntries()) {
+      for (const e of this.live.values()) {
         chunk.push(JSON.stringify({ p: e }) + '\n');
         count++;
         if (chunk.length >= 2000) {

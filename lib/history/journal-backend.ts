@@ -2,17 +2,11 @@
  * The history on the embedded journal: one line per record, a delete line per pruned record. Records are never
  * rewritten, so the journal is compacted as soon as the deletes of a prune pass a quarter of the live records.
  */
-import { Journal, JournalLog } from '../durable/journal';
-import type { HistoryBackend, LiveRecords } from '../store/types';
+import { Journal, JournalBackendOptions } from '../durable/journal';
+import type { HistoryBackend } from '../store/types';
 import { HistoryRecord, isHistoryRecord } from './record';
 
 export const HISTORY_FILE = 'flowmon-response-history.jsonl';
-
-export interface JournalHistoryOptions {
-  live: LiveRecords<HistoryRecord>;
-  log: JournalLog;
-  ownsDir?: boolean;
-}
 
 /** Shares the strings that repeat from record to record (appliances, scopes, methods, actors) through `share`. */
 export function shareRecordStrings(r: HistoryRecord, share: (text: string) => string): void {
@@ -28,10 +22,9 @@ export class JournalHistoryBackend implements HistoryBackend {
   readonly shared = false;
   private readonly journal: Journal<HistoryRecord>;
 
-  constructor(file: string, options: JournalHistoryOptions) {
+  constructor(file: string, options: JournalBackendOptions<HistoryRecord>) {
     this.journal = new Journal<HistoryRecord>(file, {
-      liveEntries: () => options.live.values(),
-      liveCount: () => options.live.count(),
+      live: options.live,
       log: options.log,
       isRecord: isHistoryRecord,
       // Shared while loading, so 200,000 records never sit in memory with a copy of each string.

@@ -2,19 +2,12 @@
  * The intake on the embedded journal: one line per accepted event, a delete line once it is settled. What is left at
  * start is the previous run's unfinished events, handed back to their parser nodes.
  */
-import { Journal, JournalLog } from '../durable/journal';
+import { Journal, JournalBackendOptions } from '../durable/journal';
 import { isAdsEvent } from '../ads/event';
-import type { IntakeBackend, LiveRecords } from '../store/types';
+import type { IntakeBackend } from '../store/types';
 import type { IntakeRecord } from './ledger';
 
 export const INTAKE_FILE = 'flowmon-response-intake.jsonl';
-
-export interface JournalIntakeOptions {
-  live: LiveRecords<IntakeRecord>;
-  log: JournalLog;
-  /** The journal's folder is the package's own (see Journal's `ownsDir`). */
-  ownsDir?: boolean;
-}
 
 function isIntakeRecord(value: unknown): value is IntakeRecord {
   const r = value as Partial<IntakeRecord> | null;
@@ -25,10 +18,9 @@ export class JournalIntakeBackend implements IntakeBackend {
   readonly shared = false;
   private readonly journal: Journal<IntakeRecord>;
 
-  constructor(file: string, options: JournalIntakeOptions) {
+  constructor(file: string, options: JournalBackendOptions<IntakeRecord>) {
     this.journal = new Journal<IntakeRecord>(file, {
-      liveEntries: () => options.live.values(),
-      liveCount: () => options.live.count(),
+      live: options.live,
       log: options.log,
       isRecord: isIntakeRecord,
       label: 'intake journal',

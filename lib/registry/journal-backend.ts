@@ -2,28 +2,19 @@
  * The registry's entries in the embedded journal (one Node-RED instance): a put is never a conflict, since nobody
  * else writes the file.
  */
-import { Journal, JournalLog } from '../durable/journal';
-import type { EntryBackend, LiveRecords } from '../store/types';
+import { Journal, JournalBackendOptions } from '../durable/journal';
+import type { EntryBackend } from '../store/types';
 import { boundEntry, isRegistryEntry, RegistryEntry } from './entry';
 
 export const REGISTRY_FILE = 'flowmon-response-registry.jsonl';
-
-export interface JournalEntryBackendOptions {
-  /** The registry's entries now: what a compaction writes out. */
-  live: LiveRecords<RegistryEntry>;
-  log: JournalLog;
-  /** The journal's folder is the package's own (see Journal's `ownsDir`). */
-  ownsDir?: boolean;
-}
 
 export class JournalEntryBackend implements EntryBackend {
   readonly shared = false;
   private readonly journal: Journal<RegistryEntry>;
 
-  constructor(file: string, options: JournalEntryBackendOptions) {
+  constructor(file: string, options: JournalBackendOptions<RegistryEntry>) {
     this.journal = new Journal<RegistryEntry>(file, {
-      liveEntries: () => options.live.values(),
-      liveCount: () => options.live.count(),
+      live: options.live,
       log: options.log,
       isRecord: isRegistryEntry,
       intern: (e, shared) => {

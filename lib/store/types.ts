@@ -4,6 +4,7 @@
  * history, the intake ledger, the release scheduler and the appliance services only see these interfaces.
  */
 import type { EventEmitter } from 'node:events';
+import type { LiveRecords } from '../durable/journal';
 import type { IntakeRecord } from '../intake/ledger';
 import type { HistoryRecord } from '../history/record';
 import type { RegistryEntry } from '../registry/entry';
@@ -138,11 +139,7 @@ export interface AddClaims {
   end(entryId: string, added: boolean): Promise<void>;
 }
 
-/** The records an owner holds now (what a journal compaction writes out). */
-export interface LiveRecords<T> {
-  values(): Iterable<T>;
-  count(): number;
-}
+export type { LiveRecords } from '../durable/journal';
 
 /** Everything durable of one Node-RED runtime, from one place (see lib/store/index.ts for the choice). */
 export interface Store {
