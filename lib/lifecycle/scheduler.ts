@@ -164,11 +164,11 @@ export class ReleaseScheduler {
   }
 
   /**
-   * True when this instance leads and the store confirms it right now (fencing): for other work of the releasing role
-   * that calls the appliances, such as reconcile.
+   * True when this instance leads and the store confirms it right now (fencing, as before every release): for other
+   * work of the releasing role that calls the appliances, such as reconcile.
    */
   async confirmLeading(): Promise<boolean> {
-    return this.leadership.isLeader && (await this.leadership.confirm().catch(() => false));
+    return this.leadership.isLeader && this.stillLeading();
   }
 
   /** The nearest due time the scheduler knows of (for status display). */
