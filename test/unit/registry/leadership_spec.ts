@@ -4,7 +4,7 @@ import { MitigationRegistry } from '../../../lib/registry/registry';
 import { Clock, DueDecisions, ReleaseScheduler } from '../../../lib/lifecycle/scheduler';
 import type { Leadership } from '../../../lib/store/types';
 import type { MitigationAppliance, MitigationKey } from '../../../lib/mitigation/types';
-import { holdRequest, lmKey } from '../decisions/support';
+import { holdRequest, lmKey, settle } from '../decisions/support';
 
 /** A leadership the test turns on and off; `confirms` is what the store answers when asked (fencing). */
 class TestLeadership extends EventEmitter implements Leadership {
@@ -53,13 +53,10 @@ class ManualClock implements Clock {
       if (timer.at > this.t || !this.timers.delete(id)) continue;
       timer.fn();
     }
-    await settle();
+    await settle(5);
   }
 }
 
-async function settle(): Promise<void> {
-  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
-}
 
 describe('release scheduler: only the instance that leads releases', function () {
   let clock: ManualClock;
@@ -106,7 +103,7 @@ describe('release scheduler: only the instance that leads releases', function ()
     assert.equal(scheduler.nextDue, undefined, 'nothing is queued on an instance that does not lead');
 
     leadership.set(true);
-    await settle();
+    await settle(5);
     assert.deepEqual(released, [lmKey('10.0.0.1/32')]);
     assert.equal(registry.get(entry.id)!.state, 'released');
   });
@@ -143,7 +140,7 @@ describe('release scheduler: only the instance that leads releases', function ()
 
     leadership.confirms = true;
     leadership.set(true);
-    await settle();
+    await settle(5);
     assert.equal(released.length, 2, 'the leader again releases both');
   });
 
@@ -153,11 +150,11 @@ describe('release scheduler: only the instance that leads releases', function ()
     assert.deepEqual(timeouts, [], 'not leading');
     leadership.confirms = false;
     leadership.set(true);
-    await settle();
+    await settle(5);
     assert.deepEqual(timeouts, [], 'fenced');
     leadership.confirms = true;
     leadership.set(true);
-    await settle();
+    await settle(5);
     assert.deepEqual(timeouts, [held.entry.id]);
   });
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { MitigationRegistry, RegistryChange } from '../../../lib/registry/registry';
 import { entryId, RegistryEntry } from '../../../lib/registry/entry';
 import type { EntryBackend } from '../../../lib/store/types';
-import { lmKey } from '../decisions/support';
+import { lmKey, settle } from '../decisions/support';
 import { SharedDatabase } from './shared-backend';
 
 const key = lmKey('10.0.0.7/32');
@@ -11,10 +11,6 @@ const id = entryId(key);
 /** The entry as stored (fields set to undefined are absent). */
 const plain = (e: RegistryEntry | undefined) => JSON.parse(JSON.stringify(e)) as RegistryEntry;
 
-/** Lets every pending write and notification of the fake database finish. */
-async function settle(): Promise<void> {
-  for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
-}
 
 describe('registry: one set of entries shared by two instances', function () {
   let db: SharedDatabase;
@@ -43,7 +39,7 @@ describe('registry: one set of entries shared by two instances', function () {
       a.arm({ key, kind: 'loadmaster', ttlSeconds: 600, eventId: 'e1' }),
       b.arm({ key, kind: 'loadmaster', ttlSeconds: 600, eventId: 'e2' }),
     ]);
-    await settle();
+    await settle(10);
     assert.equal(db.conflicts, 1, "b's first write was made on a stale copy");
     assert.deepEqual([ra.type, rb.type], ['armed', 'extended'], 'b decided again from the entry a stored');
     const stored = db.entry(id)!;
@@ -59,7 +55,7 @@ describe('registry: one set of entries shared by two instances', function () {
   it('markReleased on a stale copy after the other instance re-armed is made again on the fresh entry', async () => {
     await a.arm({ key, kind: 'loadmaster', ttlSeconds: 600, eventId: 'e1' });
     await a.markReleasing(id);
-    await settle();
+    await settle(10);
     assert.equal(b.get(id)!.state, 'release-pending');
     const backendA = (a as unknown as { backend: { holdRemote: boolean; release(): void } }).backend;
     backendA.holdRemote = true; // a does not hear of b's re-arm before it writes
@@ -77,7 +73,7 @@ describe('registry: one set of entries shared by two instances', function () {
     assert.equal(stored.armedAt, rearmed.entry.armedAt, 'released from the re-armed entry');
     assert.deepEqual(plain(a.get(id)), stored);
     backendA.release(); // the late notification of b's re-arm is older than what a stored: dropped
-    await settle();
+    await settle(10);
     assert.deepEqual(plain(a.get(id)), stored);
     assert.deepEqual(plain(b.get(id)), stored);
   });
@@ -85,7 +81,7 @@ describe('registry: one set of entries shared by two instances', function () {
   it('markReleasing of the block armed earlier leaves a block re-armed on the other instance as it is', async () => {
     const first = await a.arm({ key, kind: 'loadmaster', ttlSeconds: 600, eventId: 'e1' });
     await a.markReleasing(id);
-    await settle();
+    await settle(10);
     const backendA = (a as unknown as { backend: { holdRemote: boolean } }).backend;
     backendA.holdRemote = true;
     now += 1000;
@@ -99,10 +95,10 @@ describe('registry: one set of entries shared by two instances', function () {
 
   it('changes made on one instance arrive on the other as remote, with the stored entry', async () => {
     await a.arm({ key, kind: 'loadmaster', ttlSeconds: 600, eventId: 'e1' });
-    await settle();
+    await settle(10);
     assert.ok(b.isActive(key), 'b serves the same view');
     await a.forget(id);
-    await settle();
+    await settle(10);
     assert.equal(b.get(id), undefined);
     const remote = changes.filter((c) => c.remote).map((c) => `${c.on}:${c.type}:${c.entry.target}`);
     assert.deepEqual(remote, ['b:armed:10.0.0.7/32', 'b:forgotten:10.0.0.7/32']);
